@@ -1,0 +1,35 @@
+import { Command, Option } from 'commander';
+import { resolveConfig, type BuildConfig, type CliValue } from '../config/config.js';
+import { SETTINGS, optionAttribute } from '../config/settings.js';
+
+const REPEATABLE = new Set(['packages']);
+
+/** Adds every row of the settings table to a command, plus --env-file. */
+export function addBuildOptions(cmd: Command): Command {
+  for (const s of SETTINGS) {
+    const envNote = s.env ? ` [env ${s.env}]` : '';
+    const opt = new Option(s.flags, `${s.help}${envNote}`);
+    if (REPEATABLE.has(s.key)) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    cmd.addOption(opt);
+  }
+  cmd.option('--env-file <file>', 'read settings and hook environment from a dotenv file');
+  return cmd;
+}
+
+/** The settings the user gave on the command line (not commander's defaults). */
+export function collectCli(cmd: Command): Map<string, CliValue> {
+  const given = new Map<string, CliValue>();
+  const opts = cmd.opts<Record<string, CliValue>>();
+  for (const s of SETTINGS) {
+    const attr = optionAttribute(s);
+    if (cmd.getOptionValueSource(attr) !== 'cli') continue;
+    const v = opts[attr];
+    if (v !== undefined) given.set(s.key, v);
+  }
+  return given;
+}
+
+export function configFromCommand(cmd: Command, env: NodeJS.ProcessEnv = process.env): BuildConfig {
+  const envFile = cmd.opts<{ envFile?: string }>().envFile;
+  return resolveConfig(collectCli(cmd), env, envFile);
+}

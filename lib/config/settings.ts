@@ -1,0 +1,112 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Format } from '../output/formats.js';
+import { hostArch, parseArch, parseBool, parseChoice, parseFormats, parseList, parseSize } from './parse.js';
+
+/**
+ * The one settings table: each row is a flag, its environment variable, its default, its help and its
+ * validator. It drives option parsing, --help, --env-file and the frozen BuildConfig.
+ */
+export interface BuildSettings {
+  output: string;
+  types: Format[];
+  arch: string;
+  trace: boolean;
+  skipBase: boolean;
+  packages: string[];
+  uncompressed: boolean;
+  imageSize: number | undefined;
+  imageCache: string;
+  offline: boolean;
+  tmpfs: boolean;
+  logfile: string | undefined;
+  checksum: boolean;
+  json: boolean;
+  dryRun: boolean;
+  debug: boolean;
+  release: string;
+  mirror: string | undefined;
+  elementsPath: string | undefined;
+  defaultOs: string | null;
+  blockDevice: 'mbr' | 'efi';
+  boot: boolean;
+  cache: boolean;
+}
+
+export type SettingKey = keyof BuildSettings;
+
+export interface Setting<K extends SettingKey = SettingKey> {
+  readonly key: K;
+  /** commander flag spelling, e.g. "-o, --output <name>". */
+  readonly flags: string;
+  /** Environment variable that sets it (also read from --env-file). */
+  readonly env?: string;
+  readonly help: string;
+  readonly default: () => BuildSettings[K];
+  /** For switches (no value): the value when the flag is given. */
+  readonly switchValue?: BuildSettings[K];
+  /** Parses a value from the command line or the environment; `where` names the source in errors. */
+  readonly parse: (raw: string, where: string) => BuildSettings[K];
+}
+
+function setting<K extends SettingKey>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+const text = (raw: string) => raw;
+const optionalText = (raw: string) => (raw.trim() === '' ? undefined : raw);
+
+export const SETTINGS: readonly Setting[] = [
+  setting({ key: 'output', flags: '-o, --output <name>', help: 'output name; each format adds its extension', default: () => 'image', parse: text }),
+  setting({
+    key: 'types',
+    flags: '-t, --type <list>',
+    env: 'KILN_IMAGE_TYPES',
+    help: 'output formats, comma separated: qcow2, raw, vhd, vmdk, tar, tgz, squashfs',
+    default: () => ['qcow2'],
+    parse: parseFormats,
+  }),
+  setting({ key: 'arch', flags: '-a, --arch <arch>', env: 'ARCH', help: 'architecture (amd64, arm64, …)', default: hostArch, parse: parseArch }),
+  setting({ key: 'trace', flags: '-x, --trace', env: 'DIB_DEBUG_TRACE', help: 'trace hooks (set -x)', default: () => false, switchValue: true, parse: parseTrace }),
+  setting({ key: 'skipBase', flags: '-n, --skip-base', help: "don't add the default 'base' flavour (accepted for compatibility)", default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'packages', flags: '-p, --packages <list>', help: 'extra packages to install, comma separated', default: () => [], parse: parseList }),
+  setting({ key: 'uncompressed', flags: '-u, --uncompressed', help: "don't compress the qcow2 image", default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'imageSize', flags: '--image-size <size>', env: 'DIB_IMAGE_SIZE', help: 'image size: GiB, or with a unit (512M, 3G); default: tree size plus a margin', default: () => undefined, parse: parseSize }),
+  setting({ key: 'imageCache', flags: '--image-cache <dir>', env: 'DIB_IMAGE_CACHE', help: 'cache directory', default: defaultCache, parse: (raw) => path.resolve(raw) }),
+  setting({ key: 'offline', flags: '--offline', env: 'DIB_OFFLINE', help: 'use only cached data; fail if it is missing', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'tmpfs', flags: '--no-tmpfs', env: 'DIB_NO_TMPFS', help: "don't build in a tmpfs", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
+  setting({ key: 'logfile', flags: '--logfile <file>', help: 'also write the log to this file', default: () => undefined, parse: optionalText }),
+  setting({ key: 'checksum', flags: '--checksum', env: 'DIB_CHECKSUM', help: 'write .md5 and .sha256 beside each output', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'json', flags: '--json', help: 'machine-readable output (events, one JSON object a line)', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'dryRun', flags: '--dry-run', help: 'print the plan and stop', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'debug', flags: '--debug', env: 'KILN_DEBUG', help: 'show stack traces and debug logs', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'release', flags: '--release <name>', env: 'DIB_RELEASE', help: 'distribution release', default: () => 'bookworm', parse: text }),
+  setting({ key: 'mirror', flags: '--mirror <url>', env: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror (default: the host's apt sources)", default: () => undefined, parse: optionalText }),
+  setting({ key: 'elementsPath', flags: '--elements-path <dirs>', env: 'ELEMENTS_PATH', help: 'colon-separated flavour directories searched before kiln\'s own', default: () => undefined, parse: optionalText }),
+  setting({
+    key: 'defaultOs',
+    flags: '--default-os <name>',
+    env: 'KILN_DEFAULT_OS',
+    help: 'flavour added when none named provides operating-system; "none" adds none',
+    default: () => 'debian',
+    parse: (raw) => (raw.trim() === 'none' ? null : raw.trim()),
+  }),
+  setting({ key: 'blockDevice', flags: '--block-device <layout>', env: 'DIB_BLOCK_DEVICE', help: 'disk layout: mbr (BIOS GRUB) or efi (GPT + ESP)', default: () => 'mbr' as const, parse: parseChoice(['mbr', 'efi'] as const) }),
+  setting({ key: 'boot', flags: '--boot', help: 'boot the image in QEMU after building it', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
+];
+
+function defaultCache(): string {
+  return path.join(os.homedir(), '.cache', 'image-create');
+}
+
+function parseTrace(raw: string, where: string): boolean {
+  if (/^[0-9]+$/.test(raw.trim())) return Number(raw) > 0;
+  return parseBool(raw, where);
+}
+
+/** The long option name commander uses for a setting ("--no-tmpfs" → "tmpfs"). */
+export function optionAttribute(s: Setting): string {
+  const long = /--(?:no-)?([a-z0-9-]+)/.exec(s.flags)?.[1] ?? s.key;
+  return long.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}

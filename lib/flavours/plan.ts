@@ -1,0 +1,76 @@
+import { invalid } from '../errors/index.js';
+import { formatKind, type Format } from '../output/formats.js';
+import { HOOK_NAME, PHASES, compareHookNames, type PhaseDef } from './phases.js';
+import type { FlavourIndex, PlannedHook, PlannedPhase, Resolved } from './types.js';
+
+export interface SkippedHook {
+  readonly path: string;
+  readonly flavour: string;
+  readonly why: 'not executable' | 'directory' | 'name has a dot or other character run-parts skips';
+}
+
+export interface PhasePlan {
+  readonly phases: readonly PlannedPhase[];
+  readonly skipped: readonly SkippedHook[];
+  /** environment.d files of all flavours, in the order they are sourced. */
+  readonly environment: readonly { flavour: string; path: string }[];
+}
+
+/** Whether a phase runs for a build with these outputs. */
+export function phaseRuns(phase: PhaseDef, formats: readonly Format[]): boolean {
+  switch (phase.stage) {
+    case 'tree':
+    case 'finalise':
+    case 'cleanup':
+    case 'first-boot':
+      return true;
+    case 'disk':
+      return formats.some((f) => formatKind(f) === 'disk');
+  }
+}
+
+/**
+ * Merges every resolved flavour's hooks per phase, ordered like run-parts. Pure over the index.
+ * Two flavours shipping one hook name in one phase is an error naming both.
+ */
+export function planPhases(index: FlavourIndex, resolved: Resolved, formats: readonly Format[]): PhasePlan {
+  const skipped: SkippedHook[] = [];
+  const phases = PHASES.map((phase): PlannedPhase => {
+    const byName = new Map<string, PlannedHook>();
+    for (const { name: flavourName } of resolved.flavours) {
+      const flavour = index.get(flavourName);
+      for (const file of flavour?.hooks[phase.name] ?? []) {
+        const why = skipReason(file);
+        if (why) {
+          skipped.push({ path: file.path, flavour: flavourName, why });
+          continue;
+        }
+        const clash = byName.get(file.name);
+        if (clash) {
+          throw invalid(
+            `hook ${phase.name}/${file.name} is shipped by both flavour "${clash.flavour}" (${clash.path}) and flavour "${flavourName}" (${file.path})`,
+            'rename one of them',
+          );
+        }
+        byName.set(file.name, { name: file.name, flavour: flavourName, path: file.path, where: phase.where });
+      }
+    }
+    const hooks = [...byName.values()].sort((a, b) => compareHookNames(a.name, b.name));
+    return { name: phase.name, where: phase.where, runs: phaseRuns(phase, formats), hooks };
+  });
+  const environment = resolved.flavours
+    .flatMap(({ name }) => (index.get(name)?.environment ?? []).map((p) => ({ flavour: name, path: p })))
+    .sort((a, b) => compareHookNames(basename(a.path), basename(b.path)));
+  return { phases, skipped, environment };
+}
+
+function skipReason(file: { name: string; directory: boolean; executable: boolean }): SkippedHook['why'] | undefined {
+  if (file.directory) return 'directory';
+  if (!HOOK_NAME.test(file.name)) return 'name has a dot or other character run-parts skips';
+  if (!file.executable) return 'not executable';
+  return undefined;
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
