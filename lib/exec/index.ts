@@ -1,0 +1,121 @@
+/**
+ * The only place kiln spawns processes. argv arrays only (never a shell string built from input),
+ * one-line errors that name the command, the tail of its output as detail, and cancellation:
+ * every process started here is killed when the build is interrupted.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { failed, interrupted } from '../errors/index.js';
+import { cancelSignal } from './cancel.js';
+
+export interface RunOptions {
+  readonly cwd?: string;
+  /** Full environment for the child (not merged with process.env unless you do it). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly input?: string | Buffer;
+  /** Called with each line of stdout and stderr as it arrives. */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Pass output straight to the terminal instead of capturing it. */
+  readonly inherit?: boolean;
+  readonly timeoutMs?: number;
+  /** Don't throw on a non-zero exit; return the result. */
+  readonly allowFailure?: boolean;
+  /** How the failure is named in errors, e.g. "[vm] finalise.d/50-grub". Defaults to the command. */
+  readonly label?: string;
+  /** Lines of output kept for the error detail. */
+  readonly tailLines?: number;
+  /** Return stdout as a Buffer (binary). */
+  readonly binary?: boolean;
+}
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  readonly durationMs: number;
+  /** The last lines of combined output. */
+  readonly tail: readonly string[];
+}
+
+let tracer: ((argv: readonly string[]) => void) | undefined;
+
+/** With -x, every command kiln runs is shown. */
+export function setTracer(fn: ((argv: readonly string[]) => void) | undefined): void {
+  tracer = fn;
+}
+
+export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const tailMax = opts.tailLines ?? 25;
+  const tail: string[] = [];
+  const label = opts.label ?? cmd;
+  tracer?.([cmd, ...args]);
+  const signal = cancelSignal();
+  if (signal.aborted) throw interrupted(String(signal.reason ?? 'signal'));
+  const child: ResultPromise = execa(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env as Record<string, string> | undefined,
+    extendEnv: opts.env === undefined,
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    stdout: opts.inherit ? 'inherit' : 'pipe',
+    stderr: opts.inherit ? 'inherit' : 'pipe',
+    encoding: opts.binary ? 'buffer' : 'utf8',
+    stripFinalNewline: false,
+    reject: false,
+    cancelSignal: signal,
+    forceKillAfterDelay: 5000,
+    timeout: opts.timeoutMs,
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  if (!opts.inherit) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const s = child[stream];
+      if (!s || opts.binary) continue;
+      let partial = '';
+      s.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) emit(line, stream);
+      });
+      s.on('end', () => {
+        if (partial !== '') emit(partial, stream);
+      });
+    }
+  }
+  function emit(line: string, stream: 'stdout' | 'stderr') {
+    tail.push(line);
+    if (tail.length > tailMax) tail.shift();
+    opts.onLine?.(line, stream);
+  }
+  const r = await child;
+  const durationMs = Date.now() - started;
+  if (signal.aborted) throw interrupted(String(signal.reason ?? 'signal'));
+  const result: RunResult = {
+    stdout: typeof r.stdout === 'string' ? r.stdout : Buffer.isBuffer(r.stdout) ? (r.stdout as Buffer).toString('latin1') : '',
+    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    exitCode: r.exitCode ?? (r.signal ? 128 : 1),
+    durationMs,
+    tail,
+  };
+  if (r.failed && (r as { code?: string }).code === 'ENOENT') {
+    throw failed(`${label}: command not found: ${cmd}`, { hint: `install the package that provides ${cmd}` });
+  }
+  if (r.timedOut) throw failed(`${label} timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, { detail: tail.join('\n') });
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    const how = r.signal ? `was killed by ${r.signal}` : `exited ${result.exitCode}`;
+    throw failed(`${label} ${how}`, { detail: tail.join('\n') });
+  }
+  return result;
+}
+
+/** Runs and returns trimmed stdout. */
+export async function capture(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  return (await run(cmd, args, opts)).stdout.trim();
+}
+
+/** True when the command exists on PATH. */
+export async function hasCommand(cmd: string): Promise<boolean> {
+  const r = await execa('sh', ['-c', 'command -v "$1"', 'sh', cmd], { reject: false });
+  return r.exitCode === 0;
+}

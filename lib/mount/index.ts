@@ -1,0 +1,56 @@
+/**
+ * The only place kiln mounts. Every mount is registered on a Scope, which unmounts in reverse order.
+ * Builds run in a private mount namespace (lib/namespace), so even a killed build leaks nothing to the host.
+ */
+import fs from 'node:fs';
+import { run } from '../exec/index.js';
+import type { Scope } from '../scope/index.js';
+
+export interface MountOptions {
+  readonly readonly?: boolean;
+  readonly recursive?: boolean;
+  readonly options?: readonly string[];
+}
+
+/** Bind-mounts src on dst (created if missing); read-only needs a remount, done here. */
+export async function bindMount(scope: Scope, src: string, dst: string, opts: MountOptions = {}): Promise<void> {
+  fs.mkdirSync(dst, { recursive: true });
+  await run('mount', [opts.recursive ? '--rbind' : '--bind', src, dst]);
+  scope.defer(`unmount ${dst}`, () => unmount(dst, opts.recursive === true));
+  await run('mount', ['--make-rprivate', dst]);
+  if (opts.readonly) await run('mount', ['-o', 'remount,bind,ro', dst]);
+}
+
+/** Mounts a filesystem of a type (proc, sysfs, tmpfs, devpts, …). */
+export async function mountFs(scope: Scope, type: string, src: string, dst: string, opts: MountOptions = {}): Promise<void> {
+  fs.mkdirSync(dst, { recursive: true });
+  const o = [...(opts.options ?? []), ...(opts.readonly ? ['ro'] : [])];
+  await run('mount', ['-t', type, ...(o.length > 0 ? ['-o', o.join(',')] : []), src, dst]);
+  scope.defer(`unmount ${dst}`, () => unmount(dst, false));
+}
+
+/** Unmounts; a busy mount is retried, then detached lazily so teardown always completes. */
+export async function unmount(dst: string, recursive: boolean): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = await run('umount', [...(recursive ? ['-R'] : []), dst], { allowFailure: true });
+    if (r.exitCode === 0 || !isMounted(dst)) return;
+    await new Promise((res) => setTimeout(res, 200 * (attempt + 1)));
+  }
+  await run('umount', ['--lazy', ...(recursive ? ['-R'] : []), dst]);
+}
+
+/** Mount points at or below a directory, deepest first (reads /proc/self/mountinfo). */
+export function mountsUnder(dir: string): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(prefix)))
+    .map((m) => m.replace(/\\040/g, ' '))
+    .sort((a, b) => b.length - a.length);
+}
+
+export function isMounted(dir: string): boolean {
+  return mountsUnder(dir).includes(dir);
+}
