@@ -1,7 +1,121 @@
+/**
+ * The build pipeline, as a list of steps: base tree → root.d → extra-data.d → chroot phases (with
+ * package installs) → post-root.d → disk sizing → finalise → cleanup.d → outputs. Every resource is
+ * scoped; a failure or an interrupt unwinds them all and no partial output is left.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
+import { enterChroot } from '../chroot/index.js';
+import { installSignalHandlers } from '../exec/cancel.js';
+import { setTracer } from '../exec/index.js';
 import { invalid } from '../errors/index.js';
+import { findPhase } from '../flavours/phases.js';
+import { runPhase, type HookContext } from '../hooks/run.js';
+import { Logger } from '../log/index.js';
+import { watchOuter } from '../namespace/index.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import type { PlannedPhase } from '../flavours/types.js';
+import { withScope, type Scope } from '../scope/index.js';
+import { hookEnv, type BuildDirs } from './env.js';
+import { plannedPackages, TreePackages } from './packages.js';
+import { makeBaseTree, baseMirror } from './base-step.js';
+import { stageHooks } from './stage.js';
+import { createWorkDir, sweepStale } from './workdir.js';
+import { writeTreeOutputs } from './outputs.js';
 
-export async function runBuild(_config: BuildConfig, _plan: BuildPlan): Promise<void> {
-  throw invalid('building is not available in this version of kiln yet');
+export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
+  const s = config.settings;
+  if (process.getuid?.() !== 0) throw invalid('building needs root: run as root, or through sudo as a member of the kiln group (see sudoers.d/kiln)');
+  const outDir = path.dirname(path.resolve(s.output));
+  if (!fs.existsSync(outDir)) throw invalid(`-o ${s.output}: directory ${outDir} does not exist`);
+  installSignalHandlers();
+  watchOuter();
+  const log = new Logger({ json: s.json, logfile: s.logfile });
+  if (s.trace) setTracer((argv) => log.info(`+ ${argv.join(' ')}`));
+  const t0 = Date.now();
+  log.event({ event: 'build-start', name: s.output, flavours: plan.flavours.map((f) => f.name) });
+  log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
+  try {
+    await sweepStale([outDir], (m) => log.info(m));
+    await withScope((scope) => buildIn(scope, config, plan, log));
+    log.printSlowest();
+    const seconds = (Date.now() - t0) / 1000;
+    log.info(`kiln: done in ${seconds.toFixed(1)} s`);
+    log.event({ event: 'build-end', status: 'ok', seconds, exitCode: 0 });
+  } catch (e) {
+    const seconds = (Date.now() - t0) / 1000;
+    const kind = (e as { kind?: string }).kind;
+    const status = kind === 'interrupted' ? 'interrupted' : 'failed';
+    log.event({ event: 'build-end', status, seconds, exitCode: status === 'interrupted' ? 130 : kind === 'invalid' ? 2 : 1 });
+    throw e;
+  } finally {
+    log.close();
+  }
+}
+
+async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger): Promise<void> {
+  const s = config.settings;
+  const work = await createWorkDir(scope, s.tmpfs);
+  const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
+  for (const d of [dirs.root, dirs.image]) fs.mkdirSync(d, { recursive: true });
+  const { envFiles } = stageHooks(plan, dirs.hooks);
+  const mirror = baseMirror(config, plan);
+  const env = hookEnv(config, plan, dirs, mirror?.mirror);
+  const ctx: HookContext = { root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log };
+  const phase = (name: string): PlannedPhase => {
+    const p = plan.phases.find((x) => x.name === name);
+    if (!p || !findPhase(name)) throw new Error(`no phase ${name}`);
+    return p;
+  };
+  const packages = plannedPackages(plan, s.arch, env);
+
+  await makeBaseTree(config, plan, dirs.root, mirror, log);
+  await runPhase(ctx, phase('root.d'));
+  if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
+    throw invalid('root.d left an empty tree: no operating-system flavour created one');
+  }
+  await runPhase(ctx, phase('extra-data.d'));
+
+  const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
+  const chrootWork = s.packages.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
+  if (chrootWork) await inChroot(dirs, config, log, true, async () => {
+    const tree = new TreePackages(dirs.root, env, log, s.offline);
+    for (const name of chrootPhases) {
+      const pk = packages[name];
+      const extra = name === 'install.d' ? s.packages : [];
+      if (pk.install.length + pk.uninstall.length > 0 && !tree.available()) {
+        throw invalid(`packages requested for ${name} (${[...pk.install, ...pk.uninstall].join(', ')}) but the tree has no package manager`);
+      }
+      await tree.apply(name, pk);
+      await runPhase(ctx, phase(name));
+      if (extra.length > 0) await tree.apply('-p', { install: extra, uninstall: [] });
+    }
+  });
+  await runPhase(ctx, phase('post-root.d'));
+  if (phase('block-device-size.d').runs) {
+    await runPhase(ctx, phase('block-device-size.d'));
+    await runPhase(ctx, phase('block-device.d'));
+  }
+  await runPhase(ctx, phase('pre-finalise.d'));
+  if (phase('finalise.d').hooks.length > 0) {
+    await inChroot(dirs, config, log, false, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
+  }
+  await runPhase(ctx, phase('cleanup.d'));
+  fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
+  await writeTreeOutputs(scope, plan, dirs.root, config, log);
+}
+
+/** Runs fn with the tree entered (mounts, resolv.conf, policy-rc.d), and always leaves it. */
+/** withArchives: bind the shared apt archive cache (only for the install phases, so a finalise hook's
+ * `apt-get clean` cannot empty it). */
+async function inChroot(dirs: BuildDirs, config: BuildConfig, log: Logger, withArchives: boolean, fn: () => Promise<void>): Promise<void> {
+  const s = config.settings;
+  const aptArchives = withArchives ? path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`) : undefined;
+  const session = await enterChroot(dirs.root, { hooksDir: dirs.hooks, aptArchives });
+  try {
+    await fn();
+  } finally {
+    await log.step('leave the tree (unmount)', () => session.close());
+  }
 }

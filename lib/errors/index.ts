@@ -45,12 +45,20 @@ export function interrupted(signal: string): KilnError {
   return new KilnError('interrupted', `interrupted by ${signal}`);
 }
 
+/** A child kiln (the namespaced build) already reported; exit with its code and print nothing. */
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 export function isKilnError(e: unknown): e is KilnError {
   return e instanceof KilnError;
 }
 
 /** Formats an error for the terminal: one line, plus detail and hint; the stack only when debugging. */
 export function formatError(e: unknown, debug: boolean): string {
+  if (e instanceof ExitWith) return '';
   if (isKilnError(e)) {
     const lines = [`kiln: error: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}`];
     if (e.detail) lines.push(e.detail.replace(/\n+$/, ''));
@@ -62,5 +70,6 @@ export function formatError(e: unknown, debug: boolean): string {
 }
 
 export function exitCodeOf(e: unknown): number {
+  if (e instanceof ExitWith) return e.code;
   return isKilnError(e) ? e.exitCode : EXIT.failed;
 }

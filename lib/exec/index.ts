@@ -25,6 +25,10 @@ export interface RunOptions {
   readonly tailLines?: number;
   /** Return stdout as a Buffer (binary). */
   readonly binary?: boolean;
+  /** Called with the child's pid once it has started. */
+  readonly onSpawn?: (pid: number) => void;
+  /** false: an interrupt does not kill this child (the caller forwards signals itself). */
+  readonly cancellable?: boolean;
 }
 
 export interface RunResult {
@@ -49,7 +53,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   const tail: string[] = [];
   const label = opts.label ?? cmd;
   tracer?.([cmd, ...args]);
-  const signal = cancelSignal();
+  const signal = opts.cancellable === false ? new AbortController().signal : cancelSignal();
   if (signal.aborted) throw interrupted(String(signal.reason ?? 'signal'));
   const child: ResultPromise = execa(cmd, args, {
     cwd: opts.cwd,
@@ -62,11 +66,13 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     encoding: opts.binary ? 'buffer' : 'utf8',
     stripFinalNewline: false,
     reject: false,
-    cancelSignal: signal,
-    forceKillAfterDelay: 5000,
+    // Its own process group, so that an interrupt reaches the command's children too.
+    detached: opts.cancellable !== false,
     timeout: opts.timeoutMs,
     maxBuffer: 1024 * 1024 * 1024,
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  const stopGroup = opts.cancellable === false ? () => undefined : watchGroup(child, signal);
   if (!opts.inherit) {
     for (const stream of ['stdout', 'stderr'] as const) {
       const s = child[stream];
@@ -88,7 +94,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     if (tail.length > tailMax) tail.shift();
     opts.onLine?.(line, stream);
   }
-  const r = await child;
+  const r = await child.finally(stopGroup);
   const durationMs = Date.now() - started;
   if (signal.aborted) throw interrupted(String(signal.reason ?? 'signal'));
   const result: RunResult = {
@@ -107,6 +113,34 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     throw failed(`${label} ${how}`, { detail: tail.join('\n') });
   }
   return result;
+}
+
+/**
+ * Kills the child's process group on cancellation (TERM, then KILL after 3 s), and kills what is left
+ * of the group 2 s after the child itself exited: a background process that inherited its output
+ * pipes would otherwise hold the command open forever.
+ */
+function watchGroup(child: ResultPromise, signal: AbortSignal): () => void {
+  const pid = child.pid;
+  if (pid === undefined) return () => undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* group gone */
+    }
+  };
+  const onAbort = () => {
+    killGroup('SIGTERM');
+    timers.push(setTimeout(() => killGroup('SIGKILL'), 3000));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  child.once('exit', () => timers.push(setTimeout(() => killGroup('SIGKILL'), 2000)));
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    for (const t of timers) clearTimeout(t);
+  };
 }
 
 /** Runs and returns trimmed stdout. */

@@ -81,7 +81,7 @@ export function readFlavour(name: string, dir: string, searchPath: string): Flav
 
 function optionalFiles(dir: string): Flavour['files'] {
   const pick = (...names: string[]) => names.map((n) => path.join(dir, n)).find((p) => fs.existsSync(p));
-  const files: { packageInstalls?: string; binaryDeps?: string; init?: string; imageSpec?: string } = {};
+  const files: { packageInstalls?: string; binaryDeps?: string; init?: string; imageSpec?: string; rootfs?: string } = {};
   const pi = pick('package-installs.yaml', 'package-installs.json');
   if (pi) files.packageInstalls = pi;
   const bd = pick('binary-deps');
@@ -90,6 +90,8 @@ function optionalFiles(dir: string): Flavour['files'] {
   if (init) files.init = init;
   const spec = pick('image.yaml');
   if (spec) files.imageSpec = spec;
+  const rootfs = pick('rootfs.yaml');
+  if (rootfs) files.rootfs = rootfs;
   return files;
 }
 

@@ -31,6 +31,7 @@ export interface Flavour {
     binaryDeps?: string;
     init?: string;
     imageSpec?: string;
+    rootfs?: string;
   }>;
 }
 

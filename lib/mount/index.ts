@@ -32,11 +32,12 @@ export async function mountFs(scope: Scope, type: string, src: string, dst: stri
 /** Unmounts; a busy mount is retried, then detached lazily so teardown always completes. */
 export async function unmount(dst: string, recursive: boolean): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const r = await run('umount', [...(recursive ? ['-R'] : []), dst], { allowFailure: true });
+    // Teardown runs after an interrupt too: never cancelled.
+    const r = await run('umount', [...(recursive ? ['-R'] : []), dst], { allowFailure: true, cancellable: false });
     if (r.exitCode === 0 || !isMounted(dst)) return;
     await new Promise((res) => setTimeout(res, 200 * (attempt + 1)));
   }
-  await run('umount', ['--lazy', ...(recursive ? ['-R'] : []), dst]);
+  await run('umount', ['--lazy', ...(recursive ? ['-R'] : []), dst], { cancellable: false });
 }
 
 /** Mount points at or below a directory, deepest first (reads /proc/self/mountinfo). */

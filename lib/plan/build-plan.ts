@@ -2,7 +2,7 @@ import type { BuildConfig } from '../config/config.js';
 import { discoverFlavours, searchPaths } from '../flavours/discover.js';
 import { planPhases, type SkippedHook } from '../flavours/plan.js';
 import { describeReason, resolveFlavours } from '../flavours/resolve.js';
-import type { FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
+import type { Flavour, FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
 import { outputPaths, type Format } from '../output/formats.js';
 
 export type BuildKind = 'disk' | 'ramdisk';
@@ -13,6 +13,7 @@ export interface PlannedFlavour {
   readonly reason: Reason;
   readonly why: string;
   readonly summary: string | undefined;
+  readonly files: Flavour['files'];
 }
 
 export interface BuildPlan {
@@ -57,7 +58,7 @@ export function planFromIndex(
     kind,
     flavours: resolved.flavours.map(({ name, reason }) => {
       const f = index.get(name);
-      return { name, dir: f?.dir ?? '', reason, why: describeReason(reason), summary: f?.summary };
+      return { name, dir: f?.dir ?? '', reason, why: describeReason(reason), summary: f?.summary, files: f?.files ?? {} };
     }),
     defaultOsAdded: resolved.defaultOsAdded,
     provided: resolved.provided,

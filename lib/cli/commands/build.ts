@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { invalid } from '../../errors/index.js';
+import { ExitWith, invalid } from '../../errors/index.js';
+import { runIsolated, shouldIsolate } from '../../namespace/index.js';
 import { makeBuildPlan, type BuildKind } from '../../plan/build-plan.js';
 import { addBuildOptions, configFromCommand } from '../options.js';
 import { setDebug } from '../state.js';
@@ -20,6 +21,7 @@ export function buildCommand(name: string, kind: BuildKind): Command {
       return;
     }
     if (kind === 'ramdisk') throw notYet('ramdisk assembly', 'Ramdisks: ramdisk-image-create');
+    if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
     await runBuild(config, plan);
   });
   return cmd;

@@ -1,0 +1,40 @@
+/** The environment every hook sees (GUIDE §3; documented in the README). */
+import path from 'node:path';
+import type { BuildConfig } from '../config/config.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+
+export interface BuildDirs {
+  readonly work: string;
+  readonly root: string;
+  readonly hooks: string;
+  readonly image: string;
+}
+
+export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, mirror: string | undefined): Record<string, string> {
+  const s = config.settings;
+  const env: Record<string, string> = { ...config.env };
+  Object.assign(env, {
+    TARGET_ROOT: dirs.root,
+    TMP_MOUNT_PATH: dirs.root,
+    TMP_HOOKS_PATH: dirs.hooks,
+    TMP_BUILD_DIR: dirs.work,
+    TMP_IMAGE_DIR: dirs.image,
+    IMAGE_NAME: path.resolve(s.output),
+    IMAGE_ELEMENT: plan.flavours.map((f) => f.name).join(' '),
+    ELEMENTS_PATH: plan.searchPaths.join(':'),
+    ARCH: s.arch,
+    DIB_RELEASE: s.release,
+    DIB_IMAGE_CACHE: s.imageCache,
+    DIB_OFFLINE: s.offline ? '1' : '',
+    DIB_DEBUG_TRACE: s.trace ? '1' : '0',
+    DIB_ROOT_LABEL: env.DIB_ROOT_LABEL ?? 'cloudimg-rootfs',
+    DIB_INIT_SYSTEM: env.DIB_INIT_SYSTEM ?? 'systemd',
+    DIB_PYTHON_EXEC: env.DIB_PYTHON_EXEC ?? '/usr/bin/python3',
+    DIB_BLOCK_DEVICE: s.blockDevice,
+    KILN_IMAGE_TYPES: s.types.join(','),
+    LC_ALL: 'C.UTF-8',
+  });
+  if (mirror) env.DIB_DISTRIBUTION_MIRROR = mirror;
+  if (s.imageSize !== undefined) env.DIB_IMAGE_SIZE = String(s.imageSize / 2 ** 30);
+  return env;
+}

@@ -1,0 +1,97 @@
+/**
+ * The build's work directory and its owner marker. A marker names the owning process (host pid and
+ * its start time) so that a later build can tell a dead build's leftovers from a running build's, and
+ * sweep only kiln's own stale state — never anything else.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../exec/index.js';
+import { mountFs } from '../mount/index.js';
+import { hostPid } from '../namespace/index.js';
+import type { Scope } from '../scope/index.js';
+
+const PREFIX = 'kiln-build-';
+const MARKER = '.kiln-owner';
+
+export interface Owner {
+  readonly pid: number;
+  readonly start: string;
+}
+
+export function currentOwner(): Owner {
+  const pid = hostPid();
+  return { pid, start: processStart(pid) ?? '' };
+}
+
+/** A process's start time (clock ticks since boot), or undefined when it is not running. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function ownerAlive(o: Owner): boolean {
+  return processStart(o.pid) === o.start;
+}
+
+/** Creates the work directory (a tmpfs when asked), registering its removal. */
+export async function createWorkDir(scope: Scope, tmpfs: boolean): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
+  scope.defer(`remove ${dir}`, () => removeTree(dir));
+  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify(currentOwner()));
+  if (tmpfs) await mountFs(scope, 'tmpfs', 'kiln-build', dir, { options: ['mode=0755'] });
+  return dir;
+}
+
+/** rm -rf that never crosses into another filesystem (a leftover bind mount can't take /dev with it). */
+export async function removeTree(dir: string): Promise<void> {
+  await run('rm', ['-rf', '--one-file-system', dir], { cancellable: false, allowFailure: true });
+}
+
+/** Removes work directories and partial outputs left by kiln builds that are no longer running. */
+export async function sweepStale(outputDirs: readonly string[], log: (msg: string) => void): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const name of safeList(tmp)) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = path.join(tmp, name);
+    const owner = readOwner(path.join(dir, MARKER));
+    if (!owner || ownerAlive(owner)) continue;
+    log(`removing ${dir}, left by a kiln build that is no longer running (pid ${owner.pid})`);
+    await removeTree(dir);
+  }
+  for (const out of outputDirs) {
+    for (const name of safeList(out)) {
+      const m = /\.kiln-part-([0-9]+)-([0-9]+)/.exec(name);
+      if (!m || ownerAlive({ pid: Number(m[1]), start: m[2] as string })) continue;
+      log(`removing ${path.join(out, name)}, a partial output of a kiln build that is no longer running`);
+      fs.rmSync(path.join(out, name), { force: true, recursive: true });
+    }
+  }
+}
+
+/** The temporary name an output is written under before it is renamed into place. */
+export function partName(dest: string): string {
+  const o = currentOwner();
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.kiln-part-${o.pid}-${o.start}`);
+}
+
+function readOwner(file: string): Owner | undefined {
+  try {
+    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Owner;
+    return typeof o.pid === 'number' ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Entering a tree: /proc, /sys, /dev and /dev/pts mounted, the staged hooks visible read-only at
+ * /tmp/in_target.d, the host's resolv.conf while the build runs, daemons blocked from starting
+ * (policy-rc.d), the shared apt archive cache bound in. Everything is undone in reverse order by the
+ * Scope, which restores the image's own resolv.conf and policy-rc.d.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bindMount, mountFs } from '../mount/index.js';
+import { Scope } from '../scope/index.js';
+
+export const HOOKS_INSIDE = '/tmp/in_target.d';
+export const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ChrootOptions {
+  /** Host directory with the staged hooks (TMP_HOOKS_PATH), bound read-only at /tmp/in_target.d. */
+  readonly hooksDir: string;
+  /** Host directory shared between builds for downloaded packages. */
+  readonly aptArchives?: string | undefined;
+}
+
+/** Sets the tree up for running commands inside it; the returned Scope undoes it all. */
+export async function enterChroot(root: string, opts: ChrootOptions): Promise<Scope> {
+  const scope = new Scope();
+  try {
+    await mountFs(scope, 'proc', 'proc', path.join(root, 'proc'));
+    await bindMount(scope, '/sys', path.join(root, 'sys'), { readonly: true });
+    await bindMount(scope, '/dev', path.join(root, 'dev'));
+    await bindMount(scope, '/dev/pts', path.join(root, 'dev/pts'));
+    await bindMount(scope, opts.hooksDir, path.join(root, HOOKS_INSIDE), { readonly: true });
+    if (opts.aptArchives && fs.existsSync(path.join(root, 'var/cache/apt'))) {
+      fs.mkdirSync(path.join(opts.aptArchives, 'partial'), { recursive: true });
+      await bindMount(scope, opts.aptArchives, path.join(root, 'var/cache/apt/archives'));
+    }
+    replaceFile(scope, root, 'etc/resolv.conf', hostResolvConf());
+    replaceFile(scope, root, 'usr/sbin/policy-rc.d', '#!/bin/sh\n# kiln: no daemons start during the build\nexit 101\n', 0o755);
+    return scope;
+  } catch (e) {
+    await scope.close();
+    throw e;
+  }
+}
+
+function hostResolvConf(): string {
+  try {
+    return fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Puts a file in place for the build and registers the restore of what was there (a file, a
+ * symlink, or nothing). The original is moved aside under a kiln-marked name inside the tree.
+ */
+export function replaceFile(scope: Scope, root: string, rel: string, content: string, mode = 0o644): void {
+  const target = path.join(root, rel);
+  if (!fs.existsSync(path.dirname(target))) return;
+  const saved = `${target}.kiln-orig`;
+  const existed = lexists(target);
+  if (existed) fs.renameSync(target, saved);
+  fs.writeFileSync(target, content, { mode });
+  scope.defer(`restore /${rel}`, () => {
+    fs.rmSync(target, { force: true });
+    if (existed) fs.renameSync(saved, target);
+  });
+}
+
+function lexists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Which shell runs hooks inside the tree: bash when the tree has it (Debian), else sh (busybox). */
+export function treeShell(root: string): string {
+  return lexists(path.join(root, 'bin/bash')) || lexists(path.join(root, 'usr/bin/bash')) ? '/bin/bash' : '/bin/sh';
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs one phase's hooks, in plan order, on the host or inside the tree. Each hook gets the build's
+ * environment with the environment.d files sourced first (as dib-run-parts does), is logged and timed,
+ * and a failure stops the build naming the flavour and the hook.
+ */
+import path from 'node:path';
+import { failed } from '../errors/index.js';
+import { run } from '../exec/index.js';
+import type { PlannedPhase } from '../flavours/types.js';
+import type { Logger } from '../log/index.js';
+import { CHROOT_PATH, HOOKS_INSIDE, treeShell } from '../chroot/index.js';
+
+export interface HookContext {
+  readonly root: string;
+  /** Host path of the staged hooks (TMP_HOOKS_PATH). */
+  readonly hooksDir: string;
+  /** environment.d file names (staged under hooksDir/environment.d), in sourcing order. */
+  readonly envFiles: readonly string[];
+  /** Environment for host hooks. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly log: Logger;
+}
+
+/** The lines each hook printed on stdout (block-device-size.d and block-device.d report through them). */
+export type HookOutput = { hook: string; stdout: string[] }[];
+
+const SOURCE_AND_EXEC = 'hook="$1"; shift; for f in "$@"; do . "$f" || exit $?; done; exec "$hook"';
+
+export async function runPhase(ctx: HookContext, phase: PlannedPhase): Promise<HookOutput> {
+  const out: HookOutput = [];
+  if (phase.hooks.length === 0) return out;
+  await ctx.log.step(`${phase.name} (${phase.hooks.length} hook${phase.hooks.length === 1 ? '' : 's'}, ${phase.where})`, async () => {
+    for (const hook of phase.hooks) out.push({ hook: hook.name, stdout: await runHook(ctx, phase, hook.name, hook.flavour) });
+  });
+  return out;
+}
+
+async function runHook(ctx: HookContext, phase: PlannedPhase, name: string, flavour: string): Promise<string[]> {
+  const inside = phase.where === 'chroot';
+  const base = inside ? HOOKS_INSIDE : ctx.hooksDir;
+  const hookPath = path.posix.join(base, phase.name, name);
+  const envFiles = ctx.envFiles.map((f) => path.posix.join(base, 'environment.d', f));
+  const label = `[${flavour}] ${phase.name}/${name}`;
+  const env = inside ? chrootEnv(ctx.env) : ctx.env;
+  const argv = inside
+    ? ['chroot', ctx.root, treeShell(ctx.root), '-c', SOURCE_AND_EXEC, 'kiln-hook', hookPath, ...envFiles]
+    : ['bash', '-c', SOURCE_AND_EXEC, 'kiln-hook', hookPath, ...envFiles];
+  const stdout: string[] = [];
+  ctx.log.event({ event: 'hook-start', phase: phase.name, hook: name, flavour, where: phase.where });
+  const t0 = Date.now();
+  const r = await run(argv[0] as string, argv.slice(1), {
+    env,
+    label,
+    allowFailure: true,
+    tailLines: 20,
+    onLine: (line, stream) => {
+      if (stream === 'stdout') stdout.push(line);
+      ctx.log.output(line);
+    },
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  ctx.log.event({ event: 'hook-end', phase: phase.name, hook: name, flavour, seconds, exitCode: r.exitCode });
+  ctx.log.recordHook(label, seconds);
+  ctx.log.info(`  ${r.exitCode === 0 ? '✓' : '✗'} ${label} (${seconds.toFixed(1)} s)`);
+  if (r.exitCode !== 0) throw failed(`${label} exited ${r.exitCode}`, { detail: r.tail.map((l) => `    ${l}`).join('\n') });
+  return stdout;
+}
+
+/** Inside the tree: the standard PATH plus the flavours' bin/, and TMP_HOOKS_PATH as seen from inside. */
+export function chrootEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...env, PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin`, TMP_HOOKS_PATH: HOOKS_INSIDE };
+}
+
+/** The last KEY=value a phase's hooks printed (the seed's rule: the last value printed wins). */
+export function lastValue(outputs: HookOutput, key: string): string | undefined {
+  let value: string | undefined;
+  for (const o of outputs) for (const line of o.stdout) {
+    const m = new RegExp(`^${key}=(.*)$`).exec(line.trim());
+    if (m) value = m[1];
+  }
+  return value;
+}

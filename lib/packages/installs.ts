@@ -1,0 +1,112 @@
+/**
+ * package-installs.yaml / .json, as diskimage-builder's package-installs element reads it:
+ *
+ *   name:                      # installed in install.d
+ *   other:
+ *     phase: pre-install.d     # which chroot phase
+ *     uninstall: true          # removed instead of installed
+ *     build-only: true         # installed, then removed at the end of post-install.d
+ *     arch: amd64, arm64       # only on these architectures
+ *     not-arch: i386           # never on these
+ *     when: DIB_FOO = bar      # only when the condition(s) hold (=, !=); a list means all
+ *
+ * Parsing and filtering are pure; the result is one batched list per phase and action.
+ */
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { invalid } from '../errors/index.js';
+
+export type PackagePhase = 'pre-install.d' | 'install.d' | 'post-install.d';
+const PHASES: readonly PackagePhase[] = ['pre-install.d', 'install.d', 'post-install.d'];
+
+export interface PackageEntry {
+  readonly name: string;
+  readonly flavour: string;
+  readonly phase: PackagePhase;
+  readonly uninstall: boolean;
+  readonly buildOnly: boolean;
+  readonly arch: readonly string[];
+  readonly notArch: readonly string[];
+  readonly when: readonly string[];
+}
+
+const KEYS = new Set(['phase', 'uninstall', 'build-only', 'arch', 'not-arch', 'when', 'installtype', 'dib_python_version']);
+
+export function parsePackageInstalls(text: string, file: string, flavour: string): PackageEntry[] {
+  let doc: unknown;
+  try {
+    doc = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw invalid(`[${flavour}] ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return [];
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`[${flavour}] ${file}: expected a map of package names`);
+  const out: PackageEntry[] = [];
+  for (const [name, raw] of Object.entries(doc as Record<string, unknown>)) {
+    const list = Array.isArray(raw) ? raw : [raw ?? {}];
+    for (const item of list) out.push(parseEntry(name, (item ?? {}) as Record<string, unknown>, file, flavour));
+  }
+  return out;
+}
+
+function parseEntry(name: string, o: Record<string, unknown>, file: string, flavour: string): PackageEntry {
+  const where = `[${flavour}] ${file}: ${name}`;
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw invalid(`${where}: unknown key "${k}"`);
+  const phase = (o.phase ?? 'install.d') as PackagePhase;
+  if (!PHASES.includes(phase)) throw invalid(`${where}: phase "${String(o.phase)}" is not one of ${PHASES.join(', ')}`);
+  return {
+    name,
+    flavour,
+    phase,
+    uninstall: truthy(o.uninstall),
+    buildOnly: truthy(o['build-only']),
+    arch: words(o.arch),
+    notArch: words(o['not-arch']),
+    when: Array.isArray(o.when) ? o.when.map(String) : o.when === undefined ? [] : [String(o.when)],
+  };
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase()));
+}
+
+function words(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return String(v)
+    .split(/[,\s]+/)
+    .filter((w) => w !== '');
+}
+
+/** Evaluates "VAR = value" / "VAR != value" against the environment (unset counts as empty). */
+export function conditionHolds(cond: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=)\s*(.*?)\s*$/.exec(cond);
+  if (!m) throw invalid(`package-installs: cannot read condition "${cond}" (use VAR = value or VAR != value)`);
+  const actual = env[m[1] as string] ?? '';
+  return m[2] === '=' ? actual === m[3] : actual !== m[3];
+}
+
+export function applies(e: PackageEntry, arch: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (e.arch.length > 0 && !e.arch.includes(arch)) return false;
+  if (e.notArch.includes(arch)) return false;
+  return e.when.every((c) => conditionHolds(c, env));
+}
+
+export interface PhasePackages {
+  readonly install: readonly string[];
+  readonly uninstall: readonly string[];
+}
+
+/** One install list and one uninstall list per phase; build-only packages leave after post-install.d. */
+export function batchPackages(entries: readonly PackageEntry[], arch: string, env: Readonly<Record<string, string | undefined>>): Record<PackagePhase, PhasePackages> {
+  const out = Object.fromEntries(PHASES.map((p) => [p, { install: [] as string[], uninstall: [] as string[] }])) as Record<PackagePhase, { install: string[]; uninstall: string[] }>;
+  for (const e of entries.filter((x) => applies(x, arch, env))) {
+    const target = e.uninstall ? out[e.phase].uninstall : out[e.phase].install;
+    if (!target.includes(e.name)) target.push(e.name);
+    if (e.buildOnly && !out['post-install.d'].uninstall.includes(e.name)) out['post-install.d'].uninstall.push(e.name);
+  }
+  return out;
+}
+
+export function readPackageInstalls(file: string, flavour: string): PackageEntry[] {
+  return parsePackageInstalls(fs.readFileSync(file, 'utf8'), file, flavour);
+}

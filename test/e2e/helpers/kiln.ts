@@ -1,0 +1,76 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const REPO = path.resolve(process.cwd());
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs a kiln executable and waits; `onStdout` sees output as it arrives (to time a signal). */
+export function kiln(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; bin?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
+): Promise<Run> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ['--', path.join(REPO, 'bin', opts.bin ?? 'kiln'), ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    opts.onStdout?.(stdout, child);
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20 * 60_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, seconds: (Date.now() - t0) / 1000 });
+    });
+  });
+}
+
+/** What a build could leave behind on the host. */
+export interface HostState {
+  mounts: string[];
+  loops: string;
+  workDirs: string[];
+}
+
+export function hostState(): HostState {
+  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').sort();
+  const loops = spawnSync('losetup', ['-a'], { encoding: 'utf8' }).stdout.trim();
+  const workDirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('kiln-build-')).sort();
+  return { mounts, loops, workDirs };
+}
+
+/** Asserts nothing new is mounted, attached or left in /tmp, and no partial output sits in dir. */
+export function expectNoLeaks(before: HostState, outDir: string): void {
+  const after = hostState();
+  expect(after.mounts.filter((m) => !before.mounts.includes(m))).toEqual([]);
+  expect(after.loops).toBe(before.loops);
+  expect(after.workDirs.filter((d) => !before.workDirs.includes(d))).toEqual([]);
+  expect(fs.readdirSync(outDir).filter((n) => n.includes('.kiln-part-'))).toEqual([]);
+}
+
+/** Waits until fn() is true (polling), or fails after ms. */
+export async function waitFor(fn: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
