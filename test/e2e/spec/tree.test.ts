@@ -1,0 +1,183 @@
+/**
+ * image-pack on a real (small) root tree, as root: a busybox tree with a fake os-release and a fake
+ * dpkg-query/apt-get pair (shell scripts inside the tree keeping an installed-packages list there).
+ * test-only reports what is missing and changes nothing; reconcile installs; test-only then passes.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { kiln } from '../helpers/kiln.js';
+
+const isRoot = process.getuid?.() === 0;
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
+const maybe = isRoot && BUSYBOX ? describe : describe.skip;
+
+const DPKG_QUERY = `#!/bin/sh
+# fake dpkg-query -W -f=FORMAT NAME...: prints "name<TAB>version<TAB>ii " for installed packages
+db=/var/lib/fake-dpkg/installed
+shift 2
+rc=0
+for p in "$@"; do
+  line=$(grep "^$p " "$db" | head -n 1)
+  if [ -n "$line" ]; then printf '%s\\t%s\\tii \\n' "$p" "\${line#* }"; else echo "dpkg-query: no packages found matching $p" >&2; rc=1; fi
+done
+exit $rc
+`;
+
+const APT_GET = `#!/bin/sh
+# fake apt-get -y install PKG[=VER]...: installs what the fake repository has
+echo "$*" >> /var/log/apt-calls
+[ "$DEBIAN_FRONTEND" = noninteractive ] || { echo "E: DEBIAN_FRONTEND not set" >&2; exit 101; }
+shift 2
+for p in "$@"; do
+  name=\${p%%=*}; want=\${p#*=}; [ "$want" = "$p" ] && want=
+  line=$(grep "^$name " /var/lib/fake-dpkg/available | head -n 1)
+  [ -n "$line" ] || { echo "E: Unable to locate package $name" >&2; exit 100; }
+  ver=\${line#* }
+  [ -z "$want" ] || [ "$want" = "$ver" ] || { echo "E: Version '$want' for '$name' was not found" >&2; exit 100; }
+done
+for p in "$@"; do name=\${p%%=*}; grep "^$name " /var/lib/fake-dpkg/available >> /var/lib/fake-dpkg/installed; done
+`;
+
+/** A busybox root tree with a Debian os-release and the fake package tools. */
+export function makeTree(root: string, available: Record<string, string>, installed: Record<string, string>): void {
+  for (const d of ['bin', 'etc', 'tmp', 'usr/bin', 'var/lib/fake-dpkg', 'var/log', 'root']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+  fs.copyFileSync(BUSYBOX as string, path.join(root, 'bin/busybox'));
+  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+  const applets = execFileSync(BUSYBOX as string, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) fs.symlinkSync('busybox', path.join(root, 'bin', a));
+  fs.writeFileSync(path.join(root, 'etc/os-release'), 'PRETTY_NAME="Fake Debian"\nID=debian\nVERSION_ID="12"\n');
+  fs.writeFileSync(path.join(root, 'usr/bin/dpkg-query'), DPKG_QUERY, { mode: 0o755 });
+  fs.writeFileSync(path.join(root, 'usr/bin/apt-get'), APT_GET, { mode: 0o755 });
+  const list = (m: Record<string, string>) => Object.entries(m).map(([n, v]) => `${n} ${v}\n`).join('');
+  fs.writeFileSync(path.join(root, 'var/lib/fake-dpkg/available'), list(available));
+  fs.writeFileSync(path.join(root, 'var/lib/fake-dpkg/installed'), list(installed));
+}
+
+/** A checksum of the tree's content: every path, type, mode, symlink target and file content (not times). */
+export function treeChecksum(root: string): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      const st = fs.lstatSync(p);
+      h.update(`${path.relative(root, p)}\0${st.mode}\0`);
+      if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
+      else if (st.isDirectory()) walk(p);
+      else h.update(fs.readFileSync(p));
+    }
+  };
+  walk(root);
+  return h.digest('hex');
+}
+
+const SPEC = `arguments:
+  java-distro:
+    description: which java
+    default: openjdk
+    choices: [openjdk, oracle-java]
+validators:
+  - package: [curl, {jq: {version: "1.6-2"}}]
+  - os_case:
+      - redhat:
+          - package: nfs-utils
+      - debian:
+          - package: nfs-common
+  - argument_case:
+      argument_name: java-distro
+      cases:
+        openjdk:
+          - any:
+              - package: openjdk-17-jdk
+              - package: openjdk-11-jdk
+        oracle-java:
+          - script: install-oracle.sh
+  - script:
+      marker:
+        env_vars: [java-distro]
+        inline: |
+          if [ "$test_only" = 1 ]; then
+            [ -f /etc/kiln-marker ] && test "$(cat /etc/kiln-marker)" = "$distro $java_distro" || { echo "marker missing" >&2; exit 1; }
+          else
+            echo "$distro $java_distro" > /etc/kiln-marker
+          fi
+`;
+
+maybe('image-pack --root on a busybox tree', () => {
+  let work: string;
+  let root: string;
+  let spec: string;
+
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-spec-'));
+    root = path.join(work, 'root');
+    makeTree(root, { curl: '7.88.1-10', jq: '1.6-2', 'nfs-common': '1:2.6.2-4', 'openjdk-11-jdk': '11.0.22' }, { 'base-files': '12.4' });
+    spec = path.join(work, 'spec.yaml');
+    fs.writeFileSync(spec, SPEC);
+    fs.writeFileSync(path.join(work, 'install-oracle.sh'), 'exit 1\n');
+  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  test('test-only reports every failing validator with its position and changes nothing; reconcile installs; test-only passes', async () => {
+    const before = treeChecksum(root);
+    const check = await kiln(['pack', '--root', root, '--test-only', '--json', spec], { timeoutMs: 60_000 });
+    expect(check.code).toBe(1);
+    const report = JSON.parse(check.stdout) as { ok: boolean; results: { path: string; status: string; failure?: { pos: { line: number }; path: string; message: string; causes: { path: string; message: string }[] } }[] };
+    expect(report.ok).toBe(false);
+    expect(report.results.map((r) => [r.path, r.status, r.failure?.path, r.failure?.message])).toEqual([
+      ['validators[0].package', 'failed', 'validators[0].package', 'not installed: curl, jq=1.6-2'],
+      ['validators[1].os_case', 'failed', 'validators[1].os_case[1].debian[0].package', 'not installed: nfs-common'],
+      ['validators[2].argument_case', 'failed', 'validators[2].argument_case.cases.openjdk[0].any', 'none of 2 alternatives holds'],
+      ['validators[3].script', 'failed', 'validators[3].script', 'script marker exited 1'],
+    ]);
+    expect(report.results[2]?.failure?.causes.map((c) => c.message)).toEqual(['not installed: openjdk-17-jdk', 'not installed: openjdk-11-jdk']);
+    expect(check.stderr).toMatch(/4 of 4 validators of .*spec\.yaml failed/);
+    expect(treeChecksum(root)).toBe(before);
+    expect(fs.existsSync(path.join(root, 'var/log/apt-calls'))).toBe(false);
+
+    const text = await kiln(['pack', '--root', root, '--test-only', spec], { timeoutMs: 60_000 });
+    expect(text.stdout).toMatch(/FAILED +.*spec\.yaml:7:5: validators\[0\]\.package\n +.*spec\.yaml:7:5: validators\[0\]\.package: not installed: curl, jq=1\.6-2/);
+    expect(treeChecksum(root)).toBe(before);
+
+    const fix = await kiln(['pack', '--root', root, '--json', spec], { timeoutMs: 60_000 });
+    expect(fix.stderr).toBe('');
+    expect(fix.code).toBe(0);
+    const fixed = JSON.parse(fix.stdout) as { results: { status: string }[] };
+    expect(fixed.results.map((r) => r.status)).toEqual(['fixed', 'fixed', 'fixed', 'passed']);
+    expect(fs.readFileSync(path.join(root, 'var/log/apt-calls'), 'utf8').split('\n').filter(Boolean)).toEqual([
+      '-y install curl jq=1.6-2',
+      '-y install nfs-common',
+      '-y install openjdk-17-jdk',
+      '-y install openjdk-11-jdk',
+    ]);
+    expect(fs.readFileSync(path.join(root, 'etc/kiln-marker'), 'utf8')).toBe('debian openjdk\n');
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+
+    const after = treeChecksum(root);
+    const again = await kiln(['pack', '--root', root, '--test-only', spec], { timeoutMs: 60_000 });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/test-only of .*spec\.yaml on tree .*: 4 passed, 0 failed/);
+    expect(treeChecksum(root)).toBe(after);
+  }, 120_000);
+
+  test('test-only of a 50-validator spec', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `pkg-${i}`);
+    const tree = path.join(work, 'big');
+    makeTree(tree, {}, Object.fromEntries(names.map((n) => [n, '1.0'])));
+    const lines = ['validators:', ...names.map((n) => `  - package: ${n}`)];
+    for (let i = 0; i < 10; i++) lines.push(`  - script: {check-${i}: {inline: 'test -d /etc && test "$test_only" = 1'}}`);
+    const big = path.join(work, 'big.yaml');
+    fs.writeFileSync(big, `${lines.join('\n')}\n`);
+    const r = await kiln(['pack', '--root', tree, '--test-only', '--json', big], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { durationMs: number; results: unknown[] };
+    expect(report.results).toHaveLength(50);
+    process.stdout.write(`50-validator test-only on a tree: ${r.seconds.toFixed(2)} s for the whole command, ${(report.durationMs / 1000).toFixed(2)} s running validators\n`);
+    expect(r.seconds).toBeLessThan(5);
+  }, 60_000);
+});
