@@ -20,6 +20,7 @@ import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
 import { makeBaseTree, baseMirror } from './base-step.js';
+import { installFirstBoot } from './first-boot.js';
 import { stageHooks } from './stage.js';
 import { createWorkDir, sweepStale } from './workdir.js';
 import { writeTreeOutputs } from './outputs.js';
@@ -101,6 +102,8 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   if (phase('finalise.d').hooks.length > 0) {
     await inChroot(dirs, config, log, false, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
   }
+  const firstBoot = phase('first-boot.d');
+  if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
   await runPhase(ctx, phase('cleanup.d'));
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
   await writeTreeOutputs(scope, plan, dirs.root, config, log);

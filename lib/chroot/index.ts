@@ -61,9 +61,22 @@ export function replaceFile(scope: Scope, root: string, rel: string, content: st
   if (existed) fs.renameSync(target, saved);
   fs.writeFileSync(target, content, { mode });
   scope.defer(`restore /${rel}`, () => {
+    // A package or hook that replaced the file on purpose (e.g. systemd-resolved's symlink) wins.
+    if (!unchanged(target, content)) {
+      fs.rmSync(saved, { force: true });
+      return;
+    }
     fs.rmSync(target, { force: true });
     if (existed) fs.renameSync(saved, target);
   });
+}
+
+function unchanged(p: string, content: string): boolean {
+  try {
+    return !fs.lstatSync(p).isSymbolicLink() && fs.readFileSync(p, 'utf8') === content;
+  } catch {
+    return false;
+  }
 }
 
 function lexists(p: string): boolean {
