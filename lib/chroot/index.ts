@@ -14,7 +14,7 @@ export const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 export interface ChrootOptions {
   /** Host directory with the staged hooks (TMP_HOOKS_PATH), bound read-only at /tmp/in_target.d. */
-  readonly hooksDir: string;
+  readonly hooksDir?: string;
   /** Host directory shared between builds for downloaded packages. */
   readonly aptArchives?: string | undefined;
 }
@@ -27,7 +27,7 @@ export async function enterChroot(root: string, opts: ChrootOptions): Promise<Sc
     await bindMount(scope, '/sys', path.join(root, 'sys'), { readonly: true });
     await bindMount(scope, '/dev', path.join(root, 'dev'));
     await bindMount(scope, '/dev/pts', path.join(root, 'dev/pts'));
-    await bindMount(scope, opts.hooksDir, path.join(root, HOOKS_INSIDE), { readonly: true });
+    if (opts.hooksDir) await bindMount(scope, opts.hooksDir, path.join(root, HOOKS_INSIDE), { readonly: true });
     if (opts.aptArchives && fs.existsSync(path.join(root, 'var/cache/apt'))) {
       fs.mkdirSync(path.join(opts.aptArchives, 'partial'), { recursive: true });
       await bindMount(scope, opts.aptArchives, path.join(root, 'var/cache/apt/archives'));

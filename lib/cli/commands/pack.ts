@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { failed, invalid } from '../../errors/index.js';
+import { ExitWith, failed, invalid } from '../../errors/index.js';
+import { enterChroot } from '../../chroot/index.js';
+import { runIsolated, shouldIsolate } from '../../namespace/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { formatResult, reportJson, summarize } from '../../spec/report.js';
 import { runSpec } from '../../spec/run.js';
@@ -69,9 +71,10 @@ async function pack(specFile: string, opts: PackOptions): Promise<void> {
   const root = opts.root as string;
   requireDir(root, 'root tree');
   const testOnly = opts.testOnly === true;
-  // SEAM (lead): pass `enter: (dir) => enterChroot(dir, …)` from lib/chroot so reconcile runs with
-  // /proc, /sys, /dev mounted (test-only never mounts). Without it, commands run in the bare tree.
-  const target = new TreeTarget(root, { testOnly });
+  // Reconcile enters the tree (/proc, /sys, /dev, resolv.conf, policy-rc.d) inside a private
+  // namespace, like a build; test-only never mounts.
+  if (!testOnly && (await shouldIsolate())) throw new ExitWith(await runIsolated(process.argv.slice(1)));
+  const target = new TreeTarget(root, { testOnly, enter: (dir) => enterChroot(dir, {}) });
   let ok = false;
   try {
     const report = await runSpec(spec, target, {
