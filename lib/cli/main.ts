@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeOf, formatError } from '../errors/index.js';
 import { buildCommand } from './commands/build.js';
 import { flavoursCommand } from './commands/flavours.js';
-import { bootCommand, getKernelCommand, packCommand } from './commands/pending.js';
+import { bootCommand } from './commands/boot.js';
+import { packCommand } from './commands/pack.js';
+import { getKernelCommand } from './commands/pending.js';
 import { planCommand } from './commands/plan.js';
 import { isDebug } from './state.js';
 
@@ -54,7 +56,8 @@ export async function run(entry: Entry, argv: readonly string[]): Promise<number
     if (e instanceof CommanderError) {
       return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code) ? EXIT.ok : EXIT.invalid;
     }
-    process.stderr.write(`${formatError(e, isDebug())}\n`);
+    const text = formatError(e, isDebug());
+    if (text !== '') process.stderr.write(`${text}\n`);
     return exitCodeOf(e);
   }
 }

@@ -1,0 +1,71 @@
+/** QEMU's command line, as a pure function of what was decided (accelerator, formats, ports, files). */
+import type { Accel, Disk, DiskInterface } from './types.js';
+
+export const QEMU = 'qemu-system-x86_64';
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS.fd';
+
+export interface QemuPlan {
+  readonly accel: Accel;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  /** The image first, then extra disks. */
+  readonly disks: readonly Disk[];
+  readonly diskInterface: DiskInterface;
+  /** false: every disk is opened with snapshot=on (writes go to a throw-away overlay). */
+  readonly persist: boolean;
+  /** OVMF: the read-only code and a private, writable copy of the variable store. */
+  readonly efi?: { readonly code: string; readonly vars: string };
+  readonly kernel?: { readonly file: string; readonly initrd?: string; readonly append: string };
+  readonly sshPort: number;
+  /** A unix socket for QMP (graceful power-off). */
+  readonly qmpSocket?: string;
+}
+
+/** QEMU's option syntax: a comma inside a value is written twice. */
+export function escapeOptionValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+/** The kernel command line: the user's, plus console=ttyS0 (kiln reads the serial console) unless it names a console. */
+export function kernelCommandLine(append: string | undefined): string {
+  const user = (append ?? '').trim();
+  if (/(^|\s)console=/.test(user)) return user;
+  return user === '' ? 'console=ttyS0' : `console=ttyS0 ${user}`;
+}
+
+function accelArgs(accel: Accel): string[] {
+  switch (accel) {
+    case 'kvm':
+      return ['-accel', 'kvm', '-cpu', 'host'];
+    case 'tcg':
+      return ['-accel', 'tcg', '-cpu', 'max'];
+  }
+}
+
+export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): string[] {
+  const parts = [`file=${escapeOptionValue(disk.file)}`, `format=${disk.format}`, `if=${iface}`];
+  if (!persist) parts.push('snapshot=on');
+  return ['-drive', parts.join(',')];
+}
+
+export function qemuArgv(plan: QemuPlan): string[] {
+  const argv = ['-machine', 'q35', ...accelArgs(plan.accel), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
+  // Serial console on stdout, no display, no monitor; the guest rebooting ends QEMU.
+  argv.push('-display', 'none', '-vga', 'none', '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
+  argv.push('-monitor', 'none', '-parallel', 'none', '-no-reboot');
+  if (plan.efi) {
+    argv.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOptionValue(plan.efi.code)}`);
+    argv.push('-drive', `if=pflash,format=raw,unit=1,file=${escapeOptionValue(plan.efi.vars)}`);
+  }
+  if (plan.kernel) {
+    argv.push('-kernel', plan.kernel.file);
+    if (plan.kernel.initrd !== undefined) argv.push('-initrd', plan.kernel.initrd);
+    argv.push('-append', plan.kernel.append);
+  }
+  for (const disk of plan.disks) argv.push(...driveArgs(disk, plan.diskInterface, plan.persist));
+  // User-mode networking; SSH reachable from this host only.
+  argv.push('-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`);
+  if (plan.qmpSocket !== undefined) argv.push('-qmp', `unix:${escapeOptionValue(plan.qmpSocket)},server=on,wait=off`);
+  return argv;
+}

@@ -1,0 +1,27 @@
+/** A disk's format, read from the file by qemu-img (never guessed from its name); read-only. */
+import { invalid } from '../errors/index.js';
+import { run } from '../exec/index.js';
+import { DISK_FORMATS, type Disk, type DiskFormat } from './types.js';
+
+/** Parses `qemu-img info --output=json`; throws an invalid-input error naming `what` for anything else. */
+export function parseImageInfo(json: string, file: string, what: string): DiskFormat {
+  let format: unknown;
+  try {
+    format = (JSON.parse(json) as { format?: unknown }).format;
+  } catch {
+    throw invalid(`${what} "${file}": qemu-img printed no JSON`);
+  }
+  const known = DISK_FORMATS.find((f) => f === format);
+  if (!known) throw invalid(`${what} "${file}" is in format "${String(format)}" (kiln boots ${DISK_FORMATS.join(', ')})`);
+  return known;
+}
+
+export async function detectDisk(file: string, what: string): Promise<Disk> {
+  // --force-share: readable even while another QEMU has the image open; never takes a write lock.
+  const r = await run('qemu-img', ['info', '--force-share', '--output=json', file], { allowFailure: true });
+  if (r.exitCode !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? `qemu-img exited ${r.exitCode}`;
+    throw invalid(`${what} "${file}" is not a disk image qemu can read: ${why}`);
+  }
+  return { file, format: parseImageInfo(r.stdout, file, what) };
+}

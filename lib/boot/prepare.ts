@@ -1,0 +1,86 @@
+/** From BootOptions to a QemuPlan: check the input, detect formats and the accelerator, set up files. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { failed, invalid } from '../errors/index.js';
+import type { Scope } from '../scope/index.js';
+import { chooseAccel, type AccelDecision } from './accel.js';
+import { OVMF_CODE, OVMF_VARS, kernelCommandLine, type QemuPlan } from './argv.js';
+import { detectDisk } from './image.js';
+import { findFreePort } from './session.js';
+import { findSshKey } from './ssh.js';
+import type { BootOptions, Disk } from './types.js';
+
+export const DEFAULT_TIMEOUT_S = 300;
+
+function requireFile(file: string, flag: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw invalid(`${flag}: "${file}" does not exist`);
+  }
+  if (!st.isFile() && !st.isBlockDevice()) throw invalid(`${flag}: "${file}" is not a file`);
+}
+
+/** Checks what can be checked without running anything; every error names the flag to fix (exit 2). */
+export function checkBootOptions(opts: BootOptions): void {
+  if (opts.image !== undefined) requireFile(opts.image, 'IMAGE');
+  if (opts.kernel !== undefined) requireFile(opts.kernel, '--kernel');
+  if (opts.initrd !== undefined) {
+    if (opts.kernel === undefined) throw invalid('--initrd needs --kernel');
+    requireFile(opts.initrd, '--initrd');
+  }
+  if (opts.append !== undefined && opts.kernel === undefined) throw invalid('--append needs --kernel');
+  if (opts.image === undefined && opts.kernel === undefined) throw invalid('nothing to boot: name an IMAGE or --kernel FILE');
+  for (const d of opts.disks ?? []) requireFile(d, '--disk');
+  if (opts.timeoutS !== undefined && !(opts.timeoutS > 0)) throw invalid(`--timeout: "${opts.timeoutS}" is not a positive number of seconds`);
+  if (opts.memoryMb !== undefined && !(Number.isInteger(opts.memoryMb) && opts.memoryMb >= 64)) throw invalid(`--memory: "${opts.memoryMb}" is not a size in MiB (at least 64)`);
+  if (opts.cpus !== undefined && !(Number.isInteger(opts.cpus) && opts.cpus >= 1)) throw invalid(`--cpus: "${opts.cpus}" is not a positive integer`);
+  if (opts.sshKey !== undefined) requireFile(opts.sshKey, '--ssh-key');
+  if (opts.ssh) findSshKey(opts.sshKey);
+}
+
+export interface Prepared {
+  readonly plan: QemuPlan;
+  readonly accel: AccelDecision;
+}
+
+export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prepared> {
+  checkBootOptions(opts);
+  const disks: Disk[] = [];
+  if (opts.image !== undefined) disks.push(await detectDisk(opts.image, 'IMAGE'));
+  for (const d of opts.disks ?? []) disks.push(await detectDisk(d, '--disk'));
+  const accel = await chooseAccel(opts.accel ?? 'auto');
+  const dir = await scope.acquire(
+    'remove the boot directory',
+    () => fs.promises.mkdtemp(path.join(os.tmpdir(), 'kiln-boot-')),
+    (d) => fs.promises.rm(d, { recursive: true, force: true }),
+  );
+  let efi: QemuPlan['efi'];
+  if (opts.efi) {
+    for (const f of [OVMF_CODE, OVMF_VARS]) {
+      if (!fs.existsSync(f)) throw failed(`--efi: UEFI firmware ${f} is missing`, { hint: 'install the ovmf package' });
+    }
+    const vars = path.join(dir, 'OVMF_VARS.fd');
+    await fs.promises.copyFile(OVMF_VARS, vars);
+    efi = { code: OVMF_CODE, vars };
+  }
+  const kernel =
+    opts.kernel === undefined
+      ? undefined
+      : { file: opts.kernel, ...(opts.initrd === undefined ? {} : { initrd: opts.initrd }), append: kernelCommandLine(opts.append) };
+  const plan: QemuPlan = {
+    accel: accel.accel,
+    memoryMb: opts.memoryMb ?? 1024,
+    cpus: opts.cpus ?? Math.min(2, os.availableParallelism()),
+    disks,
+    diskInterface: opts.diskInterface ?? 'virtio',
+    persist: opts.persist ?? false,
+    ...(efi ? { efi } : {}),
+    ...(kernel ? { kernel } : {}),
+    sshPort: await findFreePort(),
+    qmpSocket: path.join(dir, 'qmp.sock'),
+  };
+  return { plan, accel };
+}

@@ -1,0 +1,108 @@
+import { Command, Option } from 'commander';
+import { bootImage } from '../../boot/run.js';
+import { checkBootOptions, DEFAULT_TIMEOUT_S } from '../../boot/prepare.js';
+import { formatReport, reportJson } from '../../boot/report.js';
+import type { AccelChoice, BootOptions } from '../../boot/types.js';
+import { failed, invalid } from '../../errors/index.js';
+import { installSignalHandlers } from '../../exec/cancel.js';
+import { setDebug } from '../state.js';
+
+interface BootFlags {
+  ssh?: boolean;
+  sshKey?: string;
+  sshCommand?: string;
+  timeout: string;
+  expect?: string;
+  efi?: boolean;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  disk?: string[];
+  persist?: boolean;
+  accel?: AccelChoice;
+  memory?: string;
+  cpus?: string;
+  consoleLog?: string;
+  showConsole?: boolean;
+  json?: boolean;
+  debug?: boolean;
+}
+
+function parseNumber(raw: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw invalid(`${flag}: "${raw}" is not a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return n;
+}
+
+function parseRegex(raw: string | undefined): RegExp | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return new RegExp(raw);
+  } catch (e) {
+    throw invalid(`--expect: "${raw}" is not a regular expression (${(e as Error).message})`);
+  }
+}
+
+/** Flags → BootOptions; every error names its flag (exit 2). */
+export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): BootOptions {
+  const expect = parseRegex(f.expect);
+  const memoryMb = parseNumber(f.memory, '--memory', true);
+  const cpus = parseNumber(f.cpus, '--cpus', true);
+  const opts: BootOptions = {
+    ...(image !== undefined ? { image } : {}),
+    ...(f.disk ? { disks: f.disk } : {}),
+    ...(f.kernel !== undefined ? { kernel: f.kernel } : {}),
+    ...(f.initrd !== undefined ? { initrd: f.initrd } : {}),
+    ...(f.append !== undefined ? { append: f.append } : {}),
+    efi: f.efi === true,
+    persist: f.persist === true,
+    accel: f.accel ?? 'auto',
+    ...(memoryMb !== undefined ? { memoryMb } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
+    timeoutS: parseNumber(f.timeout, '--timeout', false) ?? DEFAULT_TIMEOUT_S,
+    ...(expect ? { expect } : {}),
+    ssh: f.ssh === true,
+    ...(f.sshKey !== undefined ? { sshKey: f.sshKey } : {}),
+    ...(f.sshCommand !== undefined ? { sshCommand: f.sshCommand } : {}),
+    ...(f.consoleLog !== undefined ? { consoleLog: f.consoleLog } : {}),
+    ...(f.showConsole ? { onConsoleLine: (line: string, s: number) => process.stderr.write(`[${s.toFixed(1).padStart(6)}] ${line}\n`) } : {}),
+  };
+  if ((f.sshKey !== undefined || f.sshCommand !== undefined) && !opts.ssh) throw invalid(`${f.sshKey !== undefined ? '--ssh-key' : '--ssh-command'} needs --ssh`);
+  checkBootOptions(opts);
+  return opts;
+}
+
+export function bootCommand(): Command {
+  return new Command('boot')
+    .description('boot an image (or a kernel + initrd) in QEMU and report the seconds to each milestone')
+    .argument('[image]', 'the disk image to boot (qcow2, raw, vhd or vmdk; never modified without --persist)')
+    .option('--ssh', 'after the login prompt, log in as root over SSH with the local key and run a command')
+    .option('--ssh-key <file>', 'the private key for --ssh (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)')
+    .option('--ssh-command <cmd>', 'the command --ssh runs (default: true)')
+    .option('--timeout <seconds>', 'give up after this long', String(DEFAULT_TIMEOUT_S))
+    .option('--expect <regex>', 'a console line that means success (default: a login prompt)')
+    .option('--efi', 'boot with UEFI firmware (OVMF)')
+    .option('--kernel <file>', 'boot this kernel directly (with --initrd, --append)')
+    .option('--initrd <file>', 'the initramfs for --kernel')
+    .option('--append <args>', 'kernel command line for --kernel (console=ttyS0 is added unless a console= is given)')
+    .option('--disk <file>', 'attach another disk (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--persist', 'write through to the image and disks (default: throw-away snapshot)')
+    .addOption(new Option('--accel <accel>', 'force the accelerator (default: KVM only when a probe shows it works)').choices(['kvm', 'tcg']))
+    .option('--memory <mib>', 'guest memory in MiB (default 1024)')
+    .option('--cpus <n>', 'virtual CPUs (default 2)')
+    .option('--console-log <file>', 'where the timestamped console log goes (default: a file in the temporary directory)')
+    .option('--show-console', 'copy the console to stderr as it arrives')
+    .option('--json', 'print the report as JSON')
+    .option('--debug', 'show stack traces')
+    .action(async (image: string | undefined, flags: BootFlags) => {
+      if (flags.debug) setDebug(true);
+      const opts = bootOptionsFromFlags(image, flags);
+      installSignalHandlers();
+      const report = await bootImage(opts);
+      process.stdout.write(flags.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${formatReport(report)}\n`);
+      if (!report.ok) throw failed(report.message, { hint: `console log: ${report.consoleLog}` });
+    });
+}

@@ -1,0 +1,117 @@
+import { driveArgs, escapeOptionValue, kernelCommandLine, qemuArgv, type QemuPlan } from '../../../lib/boot/argv.js';
+import { probeArgv } from '../../../lib/boot/accel.js';
+
+const base: QemuPlan = {
+  accel: 'tcg',
+  memoryMb: 1024,
+  cpus: 2,
+  disks: [{ file: '/img/a.qcow2', format: 'qcow2' }],
+  diskInterface: 'virtio',
+  persist: false,
+  sshPort: 40022,
+};
+
+/** The value following each occurrence of flag. */
+function values(argv: string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1] as string] : []));
+}
+
+describe('qemuArgv', () => {
+  test.each([
+    ['tcg', ['-accel', 'tcg', '-cpu', 'max']],
+    ['kvm', ['-accel', 'kvm', '-cpu', 'host']],
+  ] as const)('accelerator %s', (accel, expected) => {
+    const argv = qemuArgv({ ...base, accel });
+    const i = argv.indexOf('-accel');
+    expect(argv.slice(i, i + 4)).toEqual(expected);
+    expect(argv.filter((a) => a === '-accel')).toHaveLength(1);
+  });
+
+  test('serial console on stdio, no display, no monitor, reboot ends QEMU', () => {
+    const argv = qemuArgv(base);
+    expect(values(argv, '-display')).toEqual(['none']);
+    expect(values(argv, '-chardev')).toEqual(['stdio,id=console,signal=off']);
+    expect(values(argv, '-serial')).toEqual(['chardev:console']);
+    expect(values(argv, '-monitor')).toEqual(['none']);
+    expect(argv).toContain('-no-reboot');
+    expect(values(argv, '-m')).toEqual(['1024']);
+    expect(values(argv, '-smp')).toEqual(['2']);
+  });
+
+  test('SSH is forwarded from 127.0.0.1 only', () => {
+    const nic = values(qemuArgv(base), '-nic');
+    expect(nic).toEqual(['user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:40022-:22']);
+  });
+
+  test.each([
+    [false, 'file=/img/a.qcow2,format=qcow2,if=virtio,snapshot=on'],
+    [true, 'file=/img/a.qcow2,format=qcow2,if=virtio'],
+  ])('persist=%s', (persist, drive) => {
+    expect(values(qemuArgv({ ...base, persist }), '-drive')).toEqual([drive]);
+  });
+
+  test('extra disks follow the image, each with its own detected format; commas in paths are doubled', () => {
+    const disks = [
+      { file: '/img/a.qcow2', format: 'qcow2' as const },
+      { file: '/tmp/blank,1.raw', format: 'raw' as const },
+      { file: '/img/c.vhd', format: 'vpc' as const },
+    ];
+    expect(values(qemuArgv({ ...base, disks, diskInterface: 'ide' }), '-drive')).toEqual([
+      'file=/img/a.qcow2,format=qcow2,if=ide,snapshot=on',
+      'file=/tmp/blank,,1.raw,format=raw,if=ide,snapshot=on',
+      'file=/img/c.vhd,format=vpc,if=ide,snapshot=on',
+    ]);
+  });
+
+  test('EFI: OVMF code read-only, a private copy of the variables writable', () => {
+    const argv = qemuArgv({ ...base, efi: { code: '/usr/share/OVMF/OVMF_CODE.fd', vars: '/tmp/k/OVMF_VARS.fd' } });
+    expect(values(argv, '-drive').slice(0, 2)).toEqual([
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
+      'if=pflash,format=raw,unit=1,file=/tmp/k/OVMF_VARS.fd',
+    ]);
+  });
+
+  test('no EFI: no pflash', () => {
+    expect(qemuArgv(base).join(' ')).not.toContain('pflash');
+  });
+
+  test('-kernel, -initrd and -append; no disk at all is fine', () => {
+    const argv = qemuArgv({ ...base, disks: [], kernel: { file: '/k/vmlinuz', initrd: '/k/initrd', append: 'console=ttyS0 quiet' } });
+    expect(values(argv, '-kernel')).toEqual(['/k/vmlinuz']);
+    expect(values(argv, '-initrd')).toEqual(['/k/initrd']);
+    expect(values(argv, '-append')).toEqual(['console=ttyS0 quiet']);
+    expect(argv).not.toContain('-drive');
+  });
+
+  test('QMP on a unix socket when asked', () => {
+    expect(values(qemuArgv({ ...base, qmpSocket: '/tmp/k/qmp.sock' }), '-qmp')).toEqual(['unix:/tmp/k/qmp.sock,server=on,wait=off']);
+  });
+
+  test('every element is a separate argv string (no shell)', () => {
+    for (const a of qemuArgv(base)) expect(a).not.toMatch(/^\s|\s$/);
+  });
+});
+
+describe('kernelCommandLine', () => {
+  test.each([
+    [undefined, 'console=ttyS0'],
+    ['', 'console=ttyS0'],
+    ['root=/dev/vda1 ro', 'console=ttyS0 root=/dev/vda1 ro'],
+    ['console=ttyS0,115200 root=/dev/vda1', 'console=ttyS0,115200 root=/dev/vda1'],
+    ['root=/dev/vda1 console=tty0', 'root=/dev/vda1 console=tty0'],
+  ])('%s → %s', (append, expected) => {
+    expect(kernelCommandLine(append)).toBe(expected);
+  });
+});
+
+test('escapeOptionValue and driveArgs', () => {
+  expect(escapeOptionValue('a,b,,c')).toBe('a,,b,,,,c');
+  expect(driveArgs({ file: 'x', format: 'raw' }, 'virtio', true)).toEqual(['-drive', 'file=x,format=raw,if=virtio']);
+});
+
+test('the accelerator probe reads SeaBIOS through its debug port, with no devices', () => {
+  const argv = probeArgv('kvm');
+  expect(values(argv, '-accel')).toEqual(['kvm']);
+  expect(argv).toContain('-nodefaults');
+  expect(values(argv, '-device')).toEqual(['isa-debugcon,iobase=0x402,chardev=dbg']);
+});
