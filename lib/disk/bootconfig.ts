@@ -1,0 +1,112 @@
+/**
+ * The files a disk image needs in its tree before the filesystem is made: /etc/fstab by UUID,
+ * /boot/grub/grub.cfg (kernel + initrd, serial and normal console) and /etc/default/grub with the
+ * same settings, so a later update-grub inside the image keeps the serial console. Rendering is pure.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { failed } from '../errors/index.js';
+
+export const SERIAL_COMMAND = 'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1';
+export const KERNEL_CONSOLE = 'console=tty0 console=ttyS0,115200';
+export const GRUB_TIMEOUT = 1;
+
+export interface Kernel {
+  readonly version: string;
+  /** Paths inside the tree, e.g. /boot/vmlinuz-6.1.0-50-amd64. */
+  readonly vmlinuz: string;
+  readonly initrd: string;
+}
+
+export interface BootConfig {
+  readonly rootUuid: string;
+  /** FAT volume id as it appears in /dev/disk/by-uuid, e.g. "1A2B-3C4D" (EFI layout only). */
+  readonly espUuid?: string;
+  readonly kernel: Kernel;
+  /** Extra kernel command-line words. */
+  readonly cmdline?: readonly string[];
+}
+
+export function renderFstab(c: Pick<BootConfig, 'rootUuid' | 'espUuid'>): string {
+  const lines = ['# /etc/fstab: written by kiln; filesystems by UUID.', '# <file system> <mount point> <type> <options> <dump> <pass>'];
+  lines.push(`UUID=${c.rootUuid} / ext4 errors=remount-ro 0 1`);
+  if (c.espUuid !== undefined) lines.push(`UUID=${c.espUuid} /boot/efi vfat umask=0077 0 2`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function kernelCmdline(c: Pick<BootConfig, 'rootUuid' | 'cmdline'>): string {
+  return [`root=UUID=${c.rootUuid}`, 'ro', KERNEL_CONSOLE, ...(c.cmdline ?? [])].join(' ');
+}
+
+export function renderGrubCfg(c: BootConfig): string {
+  return [
+    '# Written by kiln. update-grub (with /etc/default/grub) produces an equivalent file.',
+    `set timeout=${GRUB_TIMEOUT}`,
+    'set default=0',
+    SERIAL_COMMAND,
+    'terminal_input serial console',
+    'terminal_output serial console',
+    `search --no-floppy --fs-uuid --set=root ${c.rootUuid}`,
+    `menuentry 'Debian GNU/Linux, with Linux ${c.kernel.version}' --id kiln-default {`,
+    `\tsearch --no-floppy --fs-uuid --set=root ${c.rootUuid}`,
+    `\techo 'Loading Linux ${c.kernel.version} ...'`,
+    `\tlinux ${c.kernel.vmlinuz} ${kernelCmdline(c)}`,
+    `\techo 'Loading initial ramdisk ...'`,
+    `\tinitrd ${c.kernel.initrd}`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+export function renderDefaultGrub(c: Pick<BootConfig, 'cmdline'>): string {
+  const extra = (c.cmdline ?? []).join(' ');
+  return [
+    '# Written by kiln: serial and normal console, short timeout. See info -f grub -n "Simple configuration".',
+    'GRUB_DEFAULT=0',
+    `GRUB_TIMEOUT=${GRUB_TIMEOUT}`,
+    'GRUB_DISTRIBUTOR=`( . /etc/os-release && echo ${NAME} ) 2> /dev/null || echo Debian`',
+    'GRUB_CMDLINE_LINUX_DEFAULT=""',
+    `GRUB_CMDLINE_LINUX="${[KERNEL_CONSOLE, extra].filter((s) => s !== '').join(' ')}"`,
+    'GRUB_TERMINAL="serial console"',
+    `GRUB_SERIAL_COMMAND="${SERIAL_COMMAND}"`,
+    'GRUB_DISABLE_OS_PROBER=true',
+    '',
+  ].join('\n');
+}
+
+/** Compares Debian-style kernel versions well enough to pick the newest ("6.1.0-50" > "6.1.0-9"). */
+export function compareKernelVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** The newest kernel in the tree's /boot that has an initrd. */
+export function findKernel(tree: string): Kernel {
+  const boot = path.join(tree, 'boot');
+  const names = fs.existsSync(boot) ? fs.readdirSync(boot) : [];
+  const versions = names
+    .filter((n) => n.startsWith('vmlinuz-'))
+    .map((n) => n.slice('vmlinuz-'.length))
+    .sort(compareKernelVersions)
+    .reverse();
+  const newest = versions[0];
+  if (newest === undefined) throw failed(`no kernel in ${boot} (expected vmlinuz-*)`, { hint: 'install a kernel package, e.g. linux-image-amd64' });
+  if (!names.includes(`initrd.img-${newest}`)) {
+    throw failed(`kernel ${newest} in ${boot} has no initrd.img-${newest}`, { hint: 'install initramfs-tools (or dracut) in the image' });
+  }
+  return { version: newest, vmlinuz: `/boot/vmlinuz-${newest}`, initrd: `/boot/initrd.img-${newest}` };
+}
+
+/** Writes fstab, grub.cfg and /etc/default/grub into the tree (and /boot/efi for the ESP). */
+export function writeBootConfig(tree: string, c: BootConfig): void {
+  const put = (rel: string, text: string) => {
+    const p = path.join(tree, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    // Never follow a symlink out of the tree onto the host.
+    if (fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(p);
+    fs.writeFileSync(p, text, { mode: 0o644 });
+  };
+  put('etc/fstab', renderFstab(c));
+  put('boot/grub/grub.cfg', renderGrubCfg(c));
+  put('etc/default/grub', renderDefaultGrub(c));
+  if (c.espUuid !== undefined) fs.mkdirSync(path.join(tree, 'boot/efi'), { recursive: true });
+}

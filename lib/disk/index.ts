@@ -1,0 +1,156 @@
+/**
+ * Turns a finished root tree into a bootable raw disk image, without loop devices or mounts:
+ * size → boot files in the tree → GRUB images → partition table → filesystems written at their
+ * offsets → GRUB embedded for BIOS. The tree must be a Debian-style tree with a kernel and initrd
+ * in /boot and the tree's GRUB: grub-pc-bin (BIOS; required for 'mbr') and grub-efi-amd64-bin ('efi').
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run } from '../exec/index.js';
+import { failed, invalid } from '../errors/index.js';
+import { mountsUnder } from '../mount/index.js';
+import type { Scope } from '../scope/index.js';
+import { patchBootSector, patchCoreImage } from './bios-embed.js';
+import { findKernel, writeBootConfig, type Kernel } from './bootconfig.js';
+import { espUuidOf, makeEsp, makeExt4 } from './filesystems.js';
+import { copyGrubModules, makeGrubImage, readBootImg } from './grub.js';
+import { partitionOf, planPartitions, renderSfdiskScript, SECTOR, type Layout, type Partition, type PartitionPlan } from './layout.js';
+import { chooseImageSize, measureTree, type TreeSize } from './size.js';
+
+export type { Layout, Partition, PartitionRole } from './layout.js';
+export type { Kernel } from './bootconfig.js';
+export { computeImageSize, minimumImageSize, measureTree, SIZE_MARGIN, type TreeSize } from './size.js';
+export { isLayout, LAYOUTS } from './layout.js';
+
+export interface DiskOptions {
+  /** The finished root tree; nothing may be mounted below it. Its /etc/fstab, /etc/default/grub and /boot/grub are rewritten. */
+  readonly tree: string;
+  /** Where the raw disk is written (the caller's scoped temporary directory). */
+  readonly workDir: string;
+  readonly layout: Layout;
+  /** Whole-disk size; computed from the tree when absent. Rounded up to MiB. */
+  readonly sizeBytes?: number;
+  /** ext4 label of the root filesystem (default 'cloudimg-rootfs', as Debian and Ubuntu cloud images). */
+  readonly rootLabel?: string;
+  /** Extra kernel command-line words. */
+  readonly cmdline?: readonly string[];
+  /** File name of the raw disk in workDir (default 'disk.raw'). */
+  readonly fileName?: string;
+}
+
+export interface Disk {
+  /** Path of the raw disk image. */
+  readonly raw: string;
+  readonly rootUuid: string;
+  /** FAT volume id of the ESP (XXXX-XXXX), for the 'efi' layout. */
+  readonly espUuid: string | undefined;
+  readonly sizeBytes: number;
+  readonly layout: Layout;
+  readonly partitions: readonly Partition[];
+  readonly kernel: Kernel;
+  readonly tree: TreeSize;
+  /** Milliseconds per step, in order. */
+  readonly timings: readonly { step: string; ms: number }[];
+}
+
+export const DEFAULT_ROOT_LABEL = 'cloudimg-rootfs';
+
+export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Disk> {
+  const timings: { step: string; ms: number }[] = [];
+  const timed = async <T>(step: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = Date.now();
+    const v = await fn();
+    timings.push({ step, ms: Date.now() - t0 });
+    return v;
+  };
+  const tree = path.resolve(opts.tree);
+  checkTree(tree);
+  const label = opts.rootLabel ?? DEFAULT_ROOT_LABEL;
+  if (!/^[\x21-\x7e]{1,16}$/.test(label)) throw invalid(`root filesystem label "${label}" must be 1-16 printable characters without spaces`);
+  const kernel = findKernel(tree);
+  const size = await timed('measure tree', () => measureTree(tree));
+  const sizeBytes = chooseImageSize(size, opts.layout, opts.sizeBytes);
+  const plan = planPartitions(opts.layout, sizeBytes, opts.layout === 'mbr' ? randomHex(4) : crypto.randomUUID().toUpperCase());
+  const rootUuid = crypto.randomUUID();
+  const volumeId = opts.layout === 'efi' ? randomHex(4).toUpperCase() : undefined;
+  const espUuid = volumeId === undefined ? undefined : espUuidOf(volumeId);
+  const bios = opts.layout === 'mbr' || fs.existsSync(path.join(tree, 'usr/lib/grub/i386-pc/kernel.img'));
+
+  const images = await timed('grub images', async () => {
+    writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}) });
+    if (bios) copyGrubModules(tree, 'i386-pc');
+    if (opts.layout === 'efi') copyGrubModules(tree, 'x86_64-efi');
+    return {
+      core: bios ? await makeGrubImage(tree, 'i386-pc', rootUuid) : undefined,
+      efi: opts.layout === 'efi' ? await makeGrubImage(tree, 'x86_64-efi', rootUuid) : undefined,
+    };
+  });
+
+  fs.mkdirSync(opts.workDir, { recursive: true });
+  const raw = path.join(opts.workDir, opts.fileName ?? 'disk.raw');
+  const undoLabel = `remove partial disk ${raw}`;
+  scope.defer(undoLabel, () => fs.rmSync(raw, { force: true }));
+  await timed('partition table', async () => {
+    fs.rmSync(raw, { force: true });
+    fs.writeFileSync(raw, '');
+    fs.truncateSync(raw, sizeBytes);
+    await run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'always', raw], { input: renderSfdiskScript(plan), label: 'sfdisk' });
+  });
+  const root = need(plan, 'root');
+  await timed('mkfs.ext4 -d', () => makeExt4({ disk: raw, tree, part: root, label, uuid: rootUuid }));
+  if (images.efi && volumeId) {
+    const efiFile = path.join(opts.workDir, 'grubx64.efi');
+    fs.writeFileSync(efiFile, images.efi);
+    const files = new Map([
+      ['EFI/BOOT/BOOTX64.EFI', efiFile],
+      ['EFI/debian/grubx64.efi', efiFile],
+    ]);
+    try {
+      await timed('ESP (mkfs.vfat + mtools)', () => makeEsp({ disk: raw, part: need(plan, 'esp'), volumeId }, files));
+    } finally {
+      fs.rmSync(efiFile, { force: true });
+    }
+  }
+  if (images.core) await timed('GRUB BIOS embed', () => embedBiosGrub(raw, plan, readBootImg(tree), images.core as Buffer));
+  scope.keep(undoLabel);
+  return { raw, rootUuid, espUuid, sizeBytes, layout: opts.layout, partitions: plan.partitions, kernel, tree: size, timings };
+}
+
+function checkTree(tree: string): void {
+  if (!fs.existsSync(path.join(tree, 'etc'))) throw invalid(`${tree} is not a root tree (no etc/)`);
+  const mounts = mountsUnder(tree);
+  if (mounts.length > 0) throw failed(`cannot make a disk from ${tree}: still mounted below it: ${mounts.join(', ')}`, { hint: 'tear down the chroot mounts first' });
+}
+
+function need(plan: PartitionPlan, role: 'root' | 'esp'): Partition {
+  const p = partitionOf(plan, role);
+  if (!p) throw new Error(`layout ${plan.layout} has no ${role} partition`);
+  return p;
+}
+
+/** boot.img into the MBR, core.img into the post-MBR gap (DOS) or the BIOS-boot partition (GPT). */
+async function embedBiosGrub(raw: string, plan: PartitionPlan, bootImg: Buffer, coreImg: Buffer): Promise<void> {
+  const biosBoot = partitionOf(plan, 'bios-boot');
+  const coreLba = biosBoot ? biosBoot.startSector : 1;
+  const capacity = biosBoot ? biosBoot.sizeSectors : Math.min(...plan.partitions.map((p) => p.startSector)) - 1;
+  const fd = fs.openSync(raw, 'r+');
+  try {
+    const mbr = Buffer.alloc(SECTOR);
+    fs.readSync(fd, mbr, 0, SECTOR, 0);
+    let core: Buffer;
+    try {
+      core = patchCoreImage(coreImg, coreLba, capacity);
+    } catch (e) {
+      throw failed(`cannot install GRUB for BIOS: ${(e as Error).message}`);
+    }
+    fs.writeSync(fd, core, 0, core.length, coreLba * SECTOR);
+    fs.writeSync(fd, patchBootSector(bootImg, mbr, coreLba), 0, SECTOR, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function randomHex(bytes: number): string {
+  return crypto.randomBytes(bytes).toString('hex');
+}

@@ -1,0 +1,25 @@
+/**
+ * qcow2, compressed unless -u. Compression defaults to zstd: measured on a 946 MiB Debian disk here,
+ * zstd took 6-9 s for 254 MB where zlib took 36-40 s for 262 MB (`-W` barely helps zlib on 2 cores).
+ * zstd needs QEMU >= 5.1 (2020) to open the image; pass qcow2Compression 'zlib' for older hosts.
+ * -W lets qemu-img's coroutines write clusters out of order (parallel compression).
+ */
+import type { FormatWriter, Qcow2Compression } from '../types.js';
+import { rawSource } from './disk-source.js';
+
+export const QCOW2_COMPRESSIONS: readonly Qcow2Compression[] = ['zstd', 'zlib'];
+
+export const qcow2: FormatWriter = {
+  format: 'qcow2',
+  commands: (input) => [
+    {
+      cmd: 'qemu-img',
+      args: [
+        'convert', '-f', 'raw', '-O', 'qcow2',
+        ...(input.uncompressed ? ['-o', 'compat=1.1'] : ['-c', '-o', `compat=1.1,compression_type=${input.qcow2Compression}`]),
+        '-m', '16', '-W',
+        rawSource(input, 'qcow2'), input.dest,
+      ],
+    },
+  ],
+};

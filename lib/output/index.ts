@@ -1,0 +1,103 @@
+/**
+ * Writes every requested output from the tree and/or the raw disk, each atomically (see atomic.ts),
+ * with optional .md5/.sha256 files, plus the package manifest and CycloneDX SBOM beside the image.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Disk } from '../disk/index.js';
+import { hasCommand, run } from '../exec/index.js';
+import { invalid } from '../errors/index.js';
+import type { Scope } from '../scope/index.js';
+import { writeAtomically, writeTextAtomically } from './atomic.js';
+import { hashFile, renderChecksumLine, type Checksums } from './checksum.js';
+import { formatExtension, formatKind, type Format } from './formats.js';
+import { writeManifests } from './manifest.js';
+import { writerFor } from './registry.js';
+import type { Qcow2Compression } from './types.js';
+
+export { computeImageSize } from '../disk/index.js';
+export type { Qcow2Compression } from './types.js';
+export { FORMATS, formatKind, formatExtension, isFormat, outputPaths, type Format } from './formats.js';
+
+export interface OutputRequest {
+  readonly tree: string;
+  /** The assembled disk; required by disk formats (qcow2, raw, vhd, vmdk). */
+  readonly disk?: Pick<Disk, 'raw'>;
+  readonly outputs: readonly { format: Format; path: string }[];
+  /** -u: uncompressed qcow2. */
+  readonly uncompressed: boolean;
+  /** qcow2 cluster compression (default zstd; 'zlib' for QEMU < 5.1 consumers). */
+  readonly qcow2Compression?: Qcow2Compression;
+  /** --checksum: FILE.md5 and FILE.sha256 beside each output. */
+  readonly checksum: boolean;
+  /** Base path for NAME.manifest.json and NAME.cdx.json; default: the first output minus its extension. null: none. */
+  readonly manifestBase?: string | null;
+  /** Called when each output is done (for the build log). */
+  readonly onWritten?: (r: OutputResult) => void;
+}
+
+export interface OutputResult {
+  readonly path: string;
+  readonly format: Format;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly checksums: Checksums | undefined;
+}
+
+export interface OutputReport {
+  readonly outputs: readonly OutputResult[];
+  readonly manifest: string | undefined;
+  readonly sbom: string | undefined;
+}
+
+export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<OutputReport> {
+  checkRequest(req);
+  const tools = new Set<string>();
+  for (const o of req.outputs) {
+    for (const t of writerFor(o.format).prefers ?? []) if (!tools.has(t) && (await hasCommand(t))) tools.add(t);
+  }
+  const results: OutputResult[] = [];
+  for (const o of req.outputs) {
+    const dest = path.resolve(o.path);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    const t0 = Date.now();
+    const checksums = await writeAtomically(scope, dest, async (tmp) => {
+      const input = { tree: req.tree, raw: req.disk?.raw, dest: tmp, uncompressed: req.uncompressed, qcow2Compression: req.qcow2Compression ?? 'zstd', tools };
+      for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})` });
+      return req.checksum ? await hashFile(tmp) : undefined;
+    });
+    if (checksums) {
+      await writeTextAtomically(scope, `${dest}.md5`, renderChecksumLine(checksums.md5, dest));
+      await writeTextAtomically(scope, `${dest}.sha256`, renderChecksumLine(checksums.sha256, dest));
+    }
+    const r: OutputResult = { path: dest, format: o.format, bytes: fs.statSync(dest).size, seconds: (Date.now() - t0) / 1000, checksums };
+    results.push(r);
+    req.onWritten?.(r);
+  }
+  const base = manifestBaseOf(req);
+  const m = base === null ? undefined : await writeManifests(scope, req.tree, base);
+  return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
+}
+
+/** NAME for NAME.manifest.json: explicit, or the first output without its format's extension. */
+export function manifestBaseOf(req: Pick<OutputRequest, 'outputs' | 'manifestBase'>): string | null {
+  if (req.manifestBase !== undefined) return req.manifestBase;
+  const first = req.outputs[0];
+  if (!first) return null;
+  const ext = `.${formatExtension(first.format)}`;
+  const p = path.resolve(first.path);
+  return p.endsWith(ext) ? p.slice(0, -ext.length) : p;
+}
+
+function checkRequest(req: OutputRequest): void {
+  const seen = new Set<string>();
+  for (const o of req.outputs) {
+    const p = path.resolve(o.path);
+    if (seen.has(p)) throw invalid(`two outputs would both be written to ${p}`);
+    seen.add(p);
+    if (formatKind(o.format) === 'disk' && req.disk === undefined) {
+      throw invalid(`the ${o.format} output needs a disk image, but this build makes none`, 'add the vm flavour, or choose tar, tgz or squashfs');
+    }
+  }
+  if (!fs.existsSync(req.tree)) throw invalid(`root tree ${req.tree} does not exist`);
+}

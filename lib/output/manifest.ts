@@ -1,0 +1,92 @@
+/**
+ * The package manifest (NAME.manifest.json, kiln's own small format) and a CycloneDX 1.5 SBOM
+ * (NAME.cdx.json) of what is installed in the image. Rendering is pure; pass `now` and `serial`
+ * for reproducible output (SOURCE_DATE_EPOCH is honoured by writeManifests).
+ */
+import crypto from 'node:crypto';
+import type { Scope } from '../scope/index.js';
+import { writeTextAtomically } from './atomic.js';
+import { readInstalled, type InstalledPackage, type OsRelease } from './dpkg.js';
+
+export const KILN_VERSION = '0.1.0';
+
+export function renderManifest(os: OsRelease, packages: readonly InstalledPackage[]): string {
+  const doc = {
+    manifest: 'kiln-packages/1',
+    os: { id: os.id, versionId: os.versionId ?? null, prettyName: os.prettyName ?? null },
+    count: packages.length,
+    packages: packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, source: p.source, sourceVersion: p.sourceVersion })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Package URL for a Debian-family package (purl spec, type "deb"). */
+export function debPurl(os: OsRelease, p: Pick<InstalledPackage, 'name' | 'version' | 'architecture'>): string {
+  const distro = os.versionId ? `&distro=${encodeURIComponent(`${os.id}-${os.versionId}`)}` : '';
+  return `pkg:deb/${encodeURIComponent(os.id)}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?arch=${encodeURIComponent(p.architecture)}${distro}`;
+}
+
+export interface SbomOptions {
+  readonly name: string;
+  readonly now: Date;
+  readonly serial: string;
+}
+
+export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPackage[], o: SbomOptions): string {
+  // bom-refs are purls (unique per name, version and architecture); dependencies resolve by name.
+  const byName = new Map<string, string>();
+  for (const p of packages) if (!byName.has(p.name)) byName.set(p.name, debPurl(os, p));
+  const doc = {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.5',
+    serialNumber: `urn:uuid:${o.serial}`,
+    version: 1,
+    metadata: {
+      timestamp: o.now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      tools: { components: [{ type: 'application', name: 'kiln', version: KILN_VERSION }] },
+      component: {
+        type: 'operating-system',
+        'bom-ref': 'image',
+        name: o.name,
+        ...(os.prettyName ? { description: os.prettyName } : {}),
+        ...(os.versionId ? { version: `${os.id}-${os.versionId}` } : {}),
+      },
+    },
+    components: packages.map((p) => ({
+      type: 'library',
+      'bom-ref': debPurl(os, p),
+      ...(p.maintainer ? { supplier: { name: p.maintainer } } : {}),
+      name: p.name,
+      version: p.version,
+      ...(p.summary ? { description: p.summary } : {}),
+      purl: debPurl(os, p),
+      ...(p.homepage ? { externalReferences: [{ type: 'website', url: p.homepage }] } : {}),
+      properties: [
+        { name: 'kiln:dpkg:source', value: p.source },
+        { name: 'kiln:dpkg:source-version', value: p.sourceVersion },
+        { name: 'kiln:dpkg:architecture', value: p.architecture },
+        ...(p.installedSizeKiB !== undefined ? [{ name: 'kiln:dpkg:installed-size-kib', value: String(p.installedSizeKiB) }] : []),
+      ],
+    })),
+    dependencies: [
+      { ref: 'image', dependsOn: packages.map((p) => debPurl(os, p)) },
+      ...packages
+        .filter((p) => p.depends.length > 0)
+        .map((p) => ({ ref: debPurl(os, p), dependsOn: p.depends.map((d) => byName.get(d)).filter((r): r is string => r !== undefined) })),
+    ],
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Writes BASE.manifest.json and BASE.cdx.json; returns their paths. */
+export async function writeManifests(scope: Scope, tree: string, base: string): Promise<{ manifest: string; sbom: string; packages: number }> {
+  const { os, packages } = readInstalled(tree);
+  const epoch = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? '', 10);
+  const now = Number.isFinite(epoch) ? new Date(epoch * 1000) : new Date();
+  const manifest = `${base}.manifest.json`;
+  const sbom = `${base}.cdx.json`;
+  await writeTextAtomically(scope, manifest, renderManifest(os, packages));
+  const name = base.split('/').pop() ?? base;
+  await writeTextAtomically(scope, sbom, renderCycloneDx(os, packages, { name, now, serial: crypto.randomUUID() }));
+  return { manifest, sbom, packages: packages.length };
+}

@@ -1,0 +1,19 @@
+/**
+ * Output formats, one module each. Adding a format is adding its name to formats.ts and one file in
+ * formats/ listed here; the Record type makes a missing entry a compile error.
+ */
+import type { Format } from './formats.js';
+import { qcow2 } from './formats/qcow2.js';
+import { raw } from './formats/raw.js';
+import { squashfs } from './formats/squashfs.js';
+import { tar } from './formats/tar.js';
+import { tgz } from './formats/tgz.js';
+import { vhd } from './formats/vhd.js';
+import { vmdk } from './formats/vmdk.js';
+import type { FormatWriter } from './types.js';
+
+export const WRITERS: Readonly<Record<Format, FormatWriter>> = { qcow2, raw, vhd, vmdk, tar, tgz, squashfs };
+
+export function writerFor(format: Format): FormatWriter {
+  return WRITERS[format];
+}

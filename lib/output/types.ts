@@ -1,0 +1,34 @@
+/** The contract every output-format module implements (see registry.ts). */
+import type { Format } from './formats.js';
+
+export type Qcow2Compression = 'zstd' | 'zlib';
+
+/** What a format module gets: where to read from and the (temporary) file to write. */
+export interface FormatInput {
+  /** The root tree (tree formats). */
+  readonly tree: string;
+  /** The raw disk image (disk formats); undefined when the build made no disk. */
+  readonly raw: string | undefined;
+  /** The temporary file to write; renamed into place by the caller when the commands succeed. */
+  readonly dest: string;
+  /** -u: skip compression where it is optional (qcow2). */
+  readonly uncompressed: boolean;
+  /** Compression of qcow2 clusters (when not uncompressed). */
+  readonly qcow2Compression: Qcow2Compression;
+  /** Tools found on the host that a module may prefer (e.g. pigz over gzip). */
+  readonly tools: ReadonlySet<string>;
+}
+
+/** One command, argv only; run in order through lib/exec. */
+export interface Command {
+  readonly cmd: string;
+  readonly args: readonly string[];
+}
+
+export interface FormatWriter {
+  readonly format: Format;
+  /** Optional tools this module can use when present. */
+  readonly prefers?: readonly string[];
+  /** The commands that write input.dest. Pure: tests check the argv. */
+  commands(input: FormatInput): Command[];
+}

@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compareKernelVersions, findKernel, kernelCmdline, renderDefaultGrub, renderFstab, renderGrubCfg, writeBootConfig } from '../../../lib/disk/bootconfig.js';
+
+const kernel = { version: '6.1.0-50-amd64', vmlinuz: '/boot/vmlinuz-6.1.0-50-amd64', initrd: '/boot/initrd.img-6.1.0-50-amd64' };
+const rootUuid = '2f1c8f0e-5d0e-4a47-9f3b-1d0c7b7f0a11';
+
+describe('renderFstab', () => {
+  test.each([
+    [{ rootUuid }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`]],
+    [{ rootUuid, espUuid: 'AB29-A743' }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`, 'UUID=AB29-A743 /boot/efi vfat umask=0077 0 2']],
+  ])('%j', (c, entries) => {
+    const lines = renderFstab(c).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toEqual(entries);
+  });
+});
+
+describe('renderGrubCfg', () => {
+  const cfg = renderGrubCfg({ rootUuid, kernel });
+  test.each([
+    'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1',
+    'terminal_input serial console',
+    'terminal_output serial console',
+    'set timeout=1',
+    `search --no-floppy --fs-uuid --set=root ${rootUuid}`,
+    `\tlinux /boot/vmlinuz-6.1.0-50-amd64 root=UUID=${rootUuid} ro console=tty0 console=ttyS0,115200`,
+    '\tinitrd /boot/initrd.img-6.1.0-50-amd64',
+  ])('has the line %j', (line) => {
+    expect(cfg.split('\n')).toContain(line);
+  });
+  test('extra command-line words are appended', () => {
+    expect(kernelCmdline({ rootUuid, cmdline: ['quiet', 'net.ifnames=0'] })).toBe(`root=UUID=${rootUuid} ro console=tty0 console=ttyS0,115200 quiet net.ifnames=0`);
+  });
+});
+
+describe('renderDefaultGrub keeps the serial console for update-grub', () => {
+  test.each([
+    [{}, 'GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200"'],
+    [{ cmdline: ['quiet'] }, 'GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200 quiet"'],
+  ])('%j', (c, line) => {
+    const text = renderDefaultGrub(c).split('\n');
+    expect(text).toContain(line);
+    expect(text).toContain('GRUB_TERMINAL="serial console"');
+    expect(text).toContain('GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"');
+    expect(text).toContain('GRUB_TIMEOUT=1');
+  });
+});
+
+describe('findKernel', () => {
+  let tree: string;
+  beforeEach(() => {
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-kernel-'));
+    fs.mkdirSync(path.join(tree, 'boot'));
+  });
+  afterEach(() => fs.rmSync(tree, { recursive: true, force: true }));
+  const touch = (...names: string[]) => names.forEach((n) => fs.writeFileSync(path.join(tree, 'boot', n), ''));
+
+  test('the newest version with an initrd', () => {
+    touch('vmlinuz-6.1.0-9-amd64', 'initrd.img-6.1.0-9-amd64', 'vmlinuz-6.1.0-50-amd64', 'initrd.img-6.1.0-50-amd64', 'config-6.1.0-50-amd64');
+    expect(findKernel(tree)).toEqual(kernel);
+  });
+  test('no kernel, or no initrd, names what to install', () => {
+    expect(() => findKernel(tree)).toThrow(/no kernel/);
+    touch('vmlinuz-6.1.0-50-amd64');
+    expect(() => findKernel(tree)).toThrow(/has no initrd.img-6.1.0-50-amd64/);
+  });
+  test.each([
+    ['6.1.0-50-amd64', '6.1.0-9-amd64', 1],
+    ['5.10.0-28-amd64', '6.1.0-9-amd64', -1],
+    ['6.1.0-9-amd64', '6.1.0-9-amd64', 0],
+  ])('compareKernelVersions(%s, %s) has sign %d', (a, b, sign) => {
+    expect(Math.sign(compareKernelVersions(a, b))).toBe(sign);
+  });
+  test('writeBootConfig writes the three files and never follows a symlink out of the tree', () => {
+    const outside = path.join(tree, '..', `kiln-outside-${process.pid}`);
+    fs.writeFileSync(outside, 'host file\n');
+    fs.mkdirSync(path.join(tree, 'etc'));
+    fs.symlinkSync(outside, path.join(tree, 'etc/fstab'));
+    writeBootConfig(tree, { rootUuid, espUuid: '1234-ABCD', kernel });
+    expect(fs.readFileSync(outside, 'utf8')).toBe('host file\n');
+    fs.rmSync(outside);
+    expect(fs.readFileSync(path.join(tree, 'etc/fstab'), 'utf8')).toContain('/boot/efi');
+    expect(fs.existsSync(path.join(tree, 'boot/grub/grub.cfg'))).toBe(true);
+    expect(fs.existsSync(path.join(tree, 'etc/default/grub'))).toBe(true);
+    expect(fs.statSync(path.join(tree, 'boot/efi')).isDirectory()).toBe(true);
+  });
+});
