@@ -23,7 +23,12 @@ import { makeBaseTree, baseMirror } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks } from './stage.js';
 import { createWorkDir, sweepStale } from './workdir.js';
-import { writeTreeOutputs } from './outputs.js';
+import { assembleDisk } from '../disk/index.js';
+import { writeOutputs } from '../output/index.js';
+import { formatKind, type Format } from '../output/formats.js';
+import { lastValue } from '../hooks/run.js';
+import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
+import { bootBuilt, copyToDevice } from './boot-step.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
   const s = config.settings;
@@ -38,9 +43,10 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   log.event({ event: 'build-start', name: s.output, flavours: plan.flavours.map((f) => f.name) });
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
   try {
-    await sweepStale([outDir], (m) => log.info(m));
-    await withScope((scope) => buildIn(scope, config, plan, log));
+    await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
+    const result = await withScope((scope) => buildIn(scope, config, plan, log));
     log.printSlowest();
+    if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
     log.info(`kiln: done in ${seconds.toFixed(1)} s`);
     log.event({ event: 'build-end', status: 'ok', seconds, exitCode: 0 });
@@ -55,7 +61,12 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   }
 }
 
-async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger): Promise<void> {
+export interface BuildResult {
+  readonly layout: 'mbr' | 'efi';
+  readonly outputs: readonly { format: Format; path: string }[];
+}
+
+async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger): Promise<BuildResult> {
   const s = config.settings;
   const work = await createWorkDir(scope, s.tmpfs);
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
@@ -71,6 +82,9 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   };
   const packages = plannedPackages(plan, s.arch, env);
 
+  const disk = readDiskDecl(plan, config);
+  checkDiskOutputs(plan, disk);
+  env.DIB_BLOCK_DEVICE = disk.layout;
   await makeBaseTree(config, plan, dirs.root, mirror, log);
   await runPhase(ctx, phase('root.d'));
   if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
@@ -94,9 +108,11 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
     }
   });
   await runPhase(ctx, phase('post-root.d'));
+  let sizeBytes = config.settings.imageSize;
+  let blockDevice: string | undefined;
   if (phase('block-device-size.d').runs) {
-    await runPhase(ctx, phase('block-device-size.d'));
-    await runPhase(ctx, phase('block-device.d'));
+    sizeBytes = chooseSize(lastValue(await runPhase(ctx, phase('block-device-size.d')), 'IMAGE_SIZE'), config);
+    blockDevice = lastValue(await runPhase(ctx, phase('block-device.d')), 'IMAGE_BLOCK_DEVICE');
   }
   await runPhase(ctx, phase('pre-finalise.d'));
   if (phase('finalise.d').hooks.length > 0) {
@@ -106,7 +122,32 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
   await runPhase(ctx, phase('cleanup.d'));
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
-  await writeTreeOutputs(scope, plan, dirs.root, config, log);
+  const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
+  const needsDisk = formats.some((o) => formatKind(o.format) === 'disk');
+  const assembled = needsDisk
+    ? await log.step(`assemble the disk (${disk.layout})`, () =>
+        assembleDisk(scope, { tree: dirs.root, workDir: dirs.image, layout: disk.layout, rootLabel: env.DIB_ROOT_LABEL, ...(sizeBytes === undefined ? {} : { sizeBytes }) }),
+      )
+    : undefined;
+  if (assembled) {
+    log.info(`  disk: ${(assembled.sizeBytes / 2 ** 30).toFixed(2)} GiB ${assembled.layout}, root UUID ${assembled.rootUuid}; ${assembled.timings.map((t) => `${t.step} ${(t.ms / 1000).toFixed(1)} s`).join(', ')}`);
+    if (blockDevice) await log.step(`write the disk to ${blockDevice} (IMAGE_BLOCK_DEVICE)`, () => copyToDevice(assembled.raw, blockDevice));
+  }
+  await log.step('write outputs', async () => {
+    const report = await writeOutputs(scope, {
+      tree: dirs.root,
+      ...(assembled ? { disk: assembled } : {}),
+      outputs: formats,
+      uncompressed: s.uncompressed,
+      checksum: s.checksum,
+      onWritten: (r) => {
+        log.event({ event: 'output', path: r.path, format: r.format, bytes: r.bytes });
+        log.info(`  ${r.path}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${r.seconds.toFixed(1)} s)`);
+      },
+    });
+    if (report.manifest) log.info(`  manifest: ${report.manifest}; SBOM: ${report.sbom ?? '-'}`);
+  });
+  return { layout: disk.layout, outputs: formats };
 }
 
 /** Runs fn with the tree entered (mounts, resolv.conf, policy-rc.d), and always leaves it. */

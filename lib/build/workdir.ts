@@ -8,35 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../exec/index.js';
 import { mountFs } from '../mount/index.js';
-import { hostPid } from '../namespace/index.js';
+import { currentOwner, ownerAlive, type Owner } from '../namespace/owner.js';
+import { partialOwner } from '../output/atomic.js';
 import type { Scope } from '../scope/index.js';
 
 const PREFIX = 'kiln-build-';
 const MARKER = '.kiln-owner';
-
-export interface Owner {
-  readonly pid: number;
-  readonly start: string;
-}
-
-export function currentOwner(): Owner {
-  const pid = hostPid();
-  return { pid, start: processStart(pid) ?? '' };
-}
-
-/** A process's start time (clock ticks since boot), or undefined when it is not running. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function ownerAlive(o: Owner): boolean {
-  return processStart(o.pid) === o.start;
-}
 
 /** Creates the work directory (a tmpfs when asked), registering its removal. */
 export async function createWorkDir(scope: Scope, tmpfs: boolean): Promise<string> {
@@ -65,18 +42,12 @@ export async function sweepStale(outputDirs: readonly string[], log: (msg: strin
   }
   for (const out of outputDirs) {
     for (const name of safeList(out)) {
-      const m = /\.kiln-part-([0-9]+)-([0-9]+)/.exec(name);
-      if (!m || ownerAlive({ pid: Number(m[1]), start: m[2] as string })) continue;
+      const owner = partialOwner(name);
+      if (!owner || ownerAlive(owner)) continue;
       log(`removing ${path.join(out, name)}, a partial output of a kiln build that is no longer running`);
       fs.rmSync(path.join(out, name), { force: true, recursive: true });
     }
   }
-}
-
-/** The temporary name an output is written under before it is renamed into place. */
-export function partName(dest: string): string {
-  const o = currentOwner();
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.kiln-part-${o.pid}-${o.start}`);
 }
 
 function readOwner(file: string): Owner | undefined {

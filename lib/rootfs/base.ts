@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { failed, invalid } from '../errors/index.js';
 import { hasCommand, run } from '../exec/index.js';
 import type { Logger } from '../log/index.js';
+import { currentOwner } from '../namespace/owner.js';
 
 export interface RootfsDecl {
   readonly family: 'apt';
@@ -84,7 +85,8 @@ export async function ensureBase(spec: BaseSpec, cacheDir: string, offline: bool
   }
   fs.mkdirSync(path.dirname(tarball), { recursive: true });
   // The extension tells mmdebstrap to compress with zstd.
-  const part = tarball.replace(/\.tar\.zst$/, `.kiln-part-${process.pid}.tar.zst`);
+  const owner = currentOwner();
+  const part = tarball.replace(/\.tar\.zst$/, `.kiln-part-${owner.pid}-${owner.start}.tar.zst`);
   try {
     await createBase(spec, part, log);
     fs.renameSync(part, tarball);

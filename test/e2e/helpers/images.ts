@@ -1,0 +1,51 @@
+/**
+ * Images shared between end-to-end test files: each distinct image is built once per test run
+ * (scripts/test empties the directory first) and reused by every test that only inspects or boots it.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFlavour } from '../../unit/helpers/fixtures.js';
+import { kiln, REPO } from './kiln.js';
+
+export const IMAGES = path.join(REPO, 'test-results', 'e2e-images');
+
+/** A HOME with an SSH key pair, so local-config copies a key the tests can log in with. */
+export function testHome(): { home: string; key: string } {
+  const home = path.join(IMAGES, 'home');
+  const key = path.join(home, '.ssh', 'id_ed25519');
+  if (!fs.existsSync(key)) {
+    fs.mkdirSync(path.dirname(key), { recursive: true, mode: 0o700 });
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kiln-e2e', '-f', key]);
+    if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+  }
+  return { home, key };
+}
+
+/** Test flavours: a first-boot.d hook that counts its runs. */
+export function testFlavours(): string {
+  const dir = path.join(IMAGES, 'flavours');
+  writeFlavour(path.join(dir, 'fbtest'), {
+    hooks: { 'first-boot.d': { '50-count': '#!/bin/sh\nset -eu\nmkdir -p /var/lib/kiln-test\necho "first boot hook ran" >> /var/lib/kiln-test/first-boot-count\necho KILN-FIRST-BOOT-HOOK\n' } },
+  });
+  return dir;
+}
+
+/** Builds `name` with these arguments unless this run already did; returns the output prefix. */
+export async function sharedImage(name: string, args: string[], bin = 'kiln'): Promise<string> {
+  fs.mkdirSync(IMAGES, { recursive: true });
+  const prefix = path.join(IMAGES, name);
+  const stamp = `${prefix}.built`;
+  const key = JSON.stringify({ bin, args });
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key) return prefix;
+  const { home } = testHome();
+  const r = await kiln([...(bin === 'kiln' ? ['build'] : []), '-o', prefix, ...args], {
+    bin,
+    env: { HOME: home, ELEMENTS_PATH: testFlavours() },
+  });
+  fs.writeFileSync(`${prefix}.build.log`, `${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) throw new Error(`building ${name} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(-4000)}`);
+  fs.writeFileSync(stamp, key);
+  process.stdout.write(`built ${name} in ${r.seconds.toFixed(1)} s\n`);
+  return prefix;
+}
