@@ -141,16 +141,26 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
       uncompressed: s.uncompressed,
       checksum: s.checksum,
       onWritten: (r) => {
+        giveToCaller([r.path, `${r.path}.md5`, `${r.path}.sha256`]);
         log.event({ event: 'output', path: r.path, format: r.format, bytes: r.bytes });
         log.info(`  ${r.path}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${r.seconds.toFixed(1)} s)`);
       },
     });
+    giveToCaller([report.manifest, report.sbom]);
     if (report.manifest) log.info(`  manifest: ${report.manifest}; SBOM: ${report.sbom ?? '-'}`);
   });
   return { layout: disk.layout, outputs: formats };
 }
 
 /** Runs fn with the tree entered (mounts, resolv.conf, policy-rc.d), and always leaves it. */
+/** Under sudo, outputs belong to the user who ran it (SUDO_UID/SUDO_GID), not to root. */
+function giveToCaller(files: readonly (string | undefined)[]): void {
+  const uid = Number(process.env.SUDO_UID);
+  const gid = Number(process.env.SUDO_GID);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) return;
+  for (const f of files) if (f && fs.existsSync(f)) fs.chownSync(f, uid, gid);
+}
+
 /** withArchives: bind the shared apt archive cache (only for the install phases, so a finalise hook's
  * `apt-get clean` cannot empty it). */
 async function inChroot(dirs: BuildDirs, config: BuildConfig, log: Logger, withArchives: boolean, fn: () => Promise<void>): Promise<void> {

@@ -21,7 +21,11 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-faults-'));
 const flavours = path.join(work, 'flavours');
 const out = path.join(work, 'img');
 const previous = 'the previous image\n';
-writeFlavour(path.join(flavours, 'fault'), { hooks: Object.fromEntries(PHASES.map((p) => [p, { '50-fault': FAULT }])) });
+const DISK_PHASES = ['block-device-size.d', 'block-device.d'];
+writeFlavour(path.join(flavours, 'fault'), { hooks: Object.fromEntries([...PHASES, ...DISK_PHASES].map((p) => [p, { '50-fault': FAULT }])) });
+// A disk flavour without packages (busybox has no package manager): it asks for a bootable disk.
+writeFlavour(path.join(flavours, 'fakedisk'), {});
+fs.writeFileSync(path.join(flavours, 'fakedisk', 'disk.yaml'), 'bootloader: grub\n');
 const env = { ELEMENTS_PATH: flavours };
 const args = ['build', '-t', 'tar', '-o', out, 'busybox', 'fault'];
 
@@ -70,4 +74,29 @@ test.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('%s during install.d: nothi
   }
   expectNoLeaks(before, work);
   expect(fs.readFileSync(`${out}.tar`, 'utf8')).toBe(previous);
+});
+
+describe('disk builds', () => {
+  const diskArgs = ['build', '-t', 'raw,qcow2', '-o', out, 'busybox', 'fault', 'fakedisk'];
+  beforeEach(() => fs.writeFileSync(`${out}.raw`, previous));
+
+  test.each(DISK_PHASES)('a hook failing in %s: exit 1, nothing leaked, no partial image', async (phase) => {
+    const before = hostState();
+    const r = await kiln(diskArgs, { env: { ...env, KILN_FAULT_PHASE: phase } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`kiln: error: [fault] ${phase}/50-fault exited 3`);
+    expectNoLeaks(before, work);
+    expect(fs.readFileSync(`${out}.raw`, 'utf8')).toBe(previous);
+    expect(fs.existsSync(`${out}.qcow2`)).toBe(false);
+  });
+
+  test('a failure while assembling the disk (no kernel, no GRUB in the tree): exit 1, nothing leaked, no partial image', async () => {
+    const before = hostState();
+    const r = await kiln(diskArgs, { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/kiln: error: .*(kernel|grub)/i);
+    expectNoLeaks(before, work);
+    expect(fs.readFileSync(`${out}.raw`, 'utf8')).toBe(previous);
+    expect(fs.existsSync(`${out}.qcow2`)).toBe(false);
+  });
 });
