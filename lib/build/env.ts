@@ -32,6 +32,7 @@ export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, m
     DIB_PYTHON_EXEC: env.DIB_PYTHON_EXEC ?? '/usr/bin/python3',
     DIB_BLOCK_DEVICE: s.blockDevice,
     KILN_IMAGE_TYPES: s.types.join(','),
+    KILN_BUILD_KIND: plan.kind,
     LC_ALL: 'C.UTF-8',
   });
   if (mirror) env.DIB_DISTRIBUTION_MIRROR = mirror;

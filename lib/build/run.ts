@@ -29,6 +29,7 @@ import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
+import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
   const s = config.settings;
@@ -64,6 +65,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
 export interface BuildResult {
   readonly layout: 'mbr' | 'efi';
   readonly outputs: readonly { format: Format; path: string }[];
+  readonly ramdisk?: RamdiskResult;
 }
 
 async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger): Promise<BuildResult> {
@@ -122,6 +124,10 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
   await runPhase(ctx, phase('cleanup.d'));
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
+  if (plan.kind === 'ramdisk') {
+    const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]));
+    return { layout: disk.layout, outputs: [], ramdisk: r };
+  }
   const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
   const needsDisk = formats.some((o) => formatKind(o.format) === 'disk');
   const assembled = needsDisk

@@ -4,7 +4,7 @@ import { buildCommand } from './commands/build.js';
 import { flavoursCommand } from './commands/flavours.js';
 import { bootCommand } from './commands/boot.js';
 import { packCommand } from './commands/pack.js';
-import { getKernelCommand } from './commands/pending.js';
+import { getKernelCommand } from './commands/get-kernel.js';
 import { planCommand } from './commands/plan.js';
 import { isDebug } from './state.js';
 

@@ -31,6 +31,7 @@ export interface BuildSettings {
   blockDevice: 'mbr' | 'efi';
   boot: boolean;
   cache: boolean;
+  ramdiskCompression: 'gzip' | 'zstd';
 }
 
 export type SettingKey = keyof BuildSettings;
@@ -93,6 +94,7 @@ export const SETTINGS: readonly Setting[] = [
   }),
   setting({ key: 'blockDevice', flags: '--block-device <layout>', env: 'DIB_BLOCK_DEVICE', help: 'disk layout: mbr (BIOS GRUB) or efi (GPT + ESP)', default: () => 'mbr' as const, parse: parseChoice(['mbr', 'efi'] as const) }),
   setting({ key: 'boot', flags: '--boot', help: 'boot the image in QEMU after building it', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'ramdiskCompression', flags: '--ramdisk-compression <method>', env: 'KILN_RAMDISK_COMPRESSION', help: 'how ramdisk-image-create compresses the initramfs: gzip or zstd', default: () => 'gzip' as const, parse: parseChoice(['gzip', 'zstd'] as const) }),
   setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
 ];
 

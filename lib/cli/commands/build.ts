@@ -20,7 +20,6 @@ export function buildCommand(name: string, kind: BuildKind): Command {
       printPlan(plan, config.settings.json);
       return;
     }
-    if (kind === 'ramdisk') throw notYet('ramdisk assembly', 'Ramdisks: ramdisk-image-create');
     if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
     await runBuild(config, plan);
   });

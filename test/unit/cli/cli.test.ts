@@ -105,6 +105,9 @@ describe('bad input exits 2 with one line naming the culprit and writes nothing'
     ['kiln', ['pack', 'spec.yaml']], // no target
     ['image-pack', ['--image', 'a.qcow2', '--root', '/', 'spec.yaml']], // two targets
     ['disk-image-get-kernel', []], // no image
+    ['disk-image-get-kernel', ['/nonexistent.qcow2']],
+    ['kiln', ['get-kernel', '-o', 'a/b', '/bin/ls']], // a prefix is not a path
+    ['disk-image-get-kernel', ['/etc/hostname']], // not a disk image
     ['kiln', ['boot', '/nonexistent.qcow2']],
   ])('%s %j is refused', (bin, args) => {
     const r = runBin(bin, args, { cwd, env });
