@@ -29,6 +29,7 @@ import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
+import { preflight } from './preflight.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
@@ -36,6 +37,12 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   if (process.getuid?.() !== 0) throw invalid('building needs root: run as root, or through sudo as a member of the kiln group (see sudoers.d/kiln)');
   const outDir = path.dirname(path.resolve(s.output));
   if (!fs.existsSync(outDir)) throw invalid(`-o ${s.output}: directory ${outDir} does not exist`);
+  try {
+    fs.accessSync(outDir, fs.constants.W_OK);
+  } catch (e) {
+    throw invalid(`-o ${s.output}: directory ${outDir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  await preflight(plan, s.release);
   installSignalHandlers();
   watchOuter();
   const log = new Logger({ json: s.json, logfile: s.logfile });

@@ -68,9 +68,9 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   checkTree(tree);
   const label = opts.rootLabel ?? DEFAULT_ROOT_LABEL;
   if (!/^[\x21-\x7e]{1,16}$/.test(label)) throw invalid(`root filesystem label "${label}" must be 1-16 printable characters without spaces`);
-  const kernel = findKernel(tree);
   const size = await timed('measure tree', () => measureTree(tree));
   const sizeBytes = chooseImageSize(size, opts.layout, opts.sizeBytes);
+  const kernel = findKernel(tree);
   const plan = planPartitions(opts.layout, sizeBytes, opts.layout === 'mbr' ? randomHex(4) : crypto.randomUUID().toUpperCase());
   const rootUuid = crypto.randomUUID();
   const volumeId = opts.layout === 'efi' ? randomHex(4).toUpperCase() : undefined;

@@ -37,7 +37,9 @@ export function parsePackageInstalls(text: string, file: string, flavour: string
   try {
     doc = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw invalid(`[${flavour}] ${file}: ${(e as Error).message.split('\n')[0]}`);
+    const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const msg = ((e as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw invalid(`[${flavour}] ${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${msg}`);
   }
   if (doc === null || doc === undefined) return [];
   if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`[${flavour}] ${file}: expected a map of package names`);

@@ -6,6 +6,7 @@ import { addBuildOptions, configFromCommand } from '../options.js';
 import { setDebug } from '../state.js';
 import { printPlan } from './plan.js';
 import { runBuild } from '../../build/run.js';
+import { isRoot, runThroughSudo } from '../../privilege/index.js';
 
 /** `kiln build` / `disk-image-create` and `kiln ramdisk` / `ramdisk-image-create`. */
 export function buildCommand(name: string, kind: BuildKind): Command {
@@ -20,6 +21,7 @@ export function buildCommand(name: string, kind: BuildKind): Command {
       printPlan(plan, config.settings.json);
       return;
     }
+    if (!isRoot()) throw new ExitWith(await runThroughSudo(process.argv[1] as string, process.argv.slice(2)));
     if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
     await runBuild(config, plan);
   });

@@ -55,7 +55,7 @@ both: {when: [DIB_A = 1, DIB_B != 2]}
     ['a: {phase: install}\n', /\[fx\] package-installs.yaml: a: phase "install" is not one of/],
     ['a: {bogus: 1}\n', /\[fx\] package-installs.yaml: a: unknown key "bogus"/],
     ['- a\n- b\n', /expected a map of package names/],
-    ['a: [\n', /\[fx\] package-installs.yaml: /],
+    ['a: [\n', /\[fx\] package-installs.yaml:2:1: /],
   ])('%j is invalid, naming the flavour and file', (yaml, message) => {
     expect(() => parse(yaml)).toThrow(message);
   });

@@ -37,3 +37,18 @@ test('defaultPrefix: the image name without its extension', () => {
   expect(defaultPrefix('deploy.raw')).toBe('deploy');
   expect(defaultPrefix('name.tar')).toBe('name.tar');
 });
+
+describe('preflight: which hooks are shell scripts', () => {
+  test.each([
+    ['#!/bin/bash', 'bash'],
+    ['#!/bin/sh -eu', 'sh'],
+    ['#! /usr/bin/env bash', 'bash'],
+    ['#!/usr/bin/dash', 'dash'],
+    ['#!/usr/bin/python3', undefined],
+    ['#!/usr/bin/env python3', undefined],
+    ['echo no shebang', undefined],
+  ])('%j → %s', async (line, shell) => {
+    const { shebangShell } = await import('../../../lib/build/preflight.js');
+    expect(shebangShell(line)).toBe(shell);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * Checks made before a build changes anything: every mistake found here is bad input (exit 2) named
+ * by flavour and hook, instead of a failure minutes into the build.
+ * - a hook that run-parts would skip because it is not executable, although it is a script (`#!`);
+ * - a shell hook (sh, bash, dash) with a syntax error (`sh -n`);
+ * - every package-installs file parses (file:line errors).
+ */
+import fs from 'node:fs';
+import { invalid } from '../errors/index.js';
+import { run } from '../exec/index.js';
+import { readPackageInstalls } from '../packages/installs.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+
+const SHELLS = new Set(['sh', 'bash', 'dash']);
+
+/** The interpreter named by a shebang line, without its directory: `#!/usr/bin/env bash` → bash. */
+export function shebangShell(firstLine: string): string | undefined {
+  const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(firstLine);
+  if (!m) return undefined;
+  const prog = (m[1] as string).split('/').pop() as string;
+  const name = prog === 'env' && m[2] ? m[2] : prog;
+  return SHELLS.has(name) ? name : undefined;
+}
+
+function firstLine(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const n = fs.readSync(fd, buf, 0, 256, 0);
+    return buf.toString('utf8', 0, n).split('\n')[0] as string;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Debian's codenames and suite names that mmdebstrap can build from a Debian mirror. */
+export const DEBIAN_RELEASES = ['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'sid', 'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable'];
+
+export async function preflight(plan: BuildPlan, release: string): Promise<void> {
+  const base = plan.flavours.find((f) => f.files.rootfs);
+  if (base && !DEBIAN_RELEASES.includes(release)) {
+    throw invalid(`release "${release}" (--release / DIB_RELEASE) is not a Debian release that flavour "${base.name}" can build; known: ${DEBIAN_RELEASES.join(', ')}`);
+  }
+  for (const s of plan.skipped) {
+    if (s.why === 'not executable' && firstLine(s.path).startsWith('#!')) {
+      const rel = s.path.split('/').slice(-2).join('/');
+      throw invalid(`[${s.flavour}] ${rel} is a script but not executable (run-parts would skip it): ${s.path}`, `chmod +x ${s.path}`);
+    }
+  }
+  const hooks = [
+    ...plan.phases.flatMap((phase) => phase.hooks.map((h) => ({ ...h, label: `${phase.name}/${h.name}` }))),
+    ...plan.environment.map((e) => ({ path: e.path, flavour: e.flavour, label: e.path.split('/').slice(-2).join('/'), shebang: 'bash' })),
+  ];
+  {
+    for (const h of hooks) {
+      const shell = 'shebang' in h ? 'bash' : shebangShell(firstLine(h.path));
+      if (!shell) continue;
+      const r = await run(shell === 'dash' ? 'dash' : shell, ['-n', h.path], { allowFailure: true });
+      if (r.exitCode !== 0) {
+        const why = r.stderr.trim().split('\n')[0]?.replace(`${h.path}: `, '') ?? `${shell} -n exited ${r.exitCode}`;
+        throw invalid(`[${h.flavour}] ${h.label}: syntax error: ${why}`);
+      }
+    }
+  }
+  for (const f of plan.flavours) if (f.files.packageInstalls) readPackageInstalls(f.files.packageInstalls, f.name);
+}
