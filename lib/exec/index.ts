@@ -153,3 +153,45 @@ export async function hasCommand(cmd: string): Promise<boolean> {
   const r = await execa('sh', ['-c', 'command -v "$1"', 'sh', cmd], { reject: false });
   return r.exitCode === 0;
 }
+
+/**
+ * Runs a command on this terminal (inherited stdio) that outlives interrupts: SIGINT, SIGTERM and SIGHUP
+ * sent to kiln are passed on to `relayTo(pid)` (default: the child itself), which decides how to stop.
+ * Returns the exit code.
+ */
+export async function runRelayingSignals(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: Readonly<Record<string, string | undefined>>; relayTo?: (pid: number) => readonly number[] } = {},
+): Promise<number> {
+  let pid: number | undefined;
+  const relay = (sig: NodeJS.Signals) => {
+    if (pid === undefined) return;
+    for (const target of opts.relayTo ? opts.relayTo(pid) : [pid]) {
+      try {
+        process.kill(target, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = () => relay(sig);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const r = await run(cmd, args, {
+      inherit: true,
+      allowFailure: true,
+      cancellable: false,
+      ...(opts.env ? { env: opts.env } : {}),
+      onSpawn: (p) => {
+        pid = p;
+      },
+    });
+    return r.exitCode;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}

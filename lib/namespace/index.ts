@@ -5,7 +5,7 @@
  * one, which tears down and exits 130; the inner one watches the outer and stops if it vanishes.
  */
 import fs from 'node:fs';
-import { hasCommand, run } from '../exec/index.js';
+import { hasCommand, runRelayingSignals } from '../exec/index.js';
 import { cancel } from '../exec/cancel.js';
 
 const INNER = 'KILN_NAMESPACE';
@@ -22,39 +22,12 @@ export async function shouldIsolate(): Promise<boolean> {
 
 /** Re-runs the current command inside unshare and returns its exit code. */
 export async function runIsolated(argv: readonly string[]): Promise<number> {
-  let pid: number | undefined;
-  const forward = (sig: NodeJS.Signals) => {
-    for (const child of childrenOf(pid)) {
-      try {
-        process.kill(child, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
-    const h = () => forward(sig);
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  try {
-    const r = await run(
-      'unshare',
-      ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', process.execPath, '--', ...argv],
-      {
-        inherit: true,
-        allowFailure: true,
-        cancellable: false,
-        env: { ...process.env, [INNER]: '1', [OUTER_PID]: String(process.pid) },
-        onSpawn: (p) => {
-          pid = p;
-        },
-      },
-    );
-    return r.exitCode;
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
+  // The signals go to unshare's child (the inner kiln), which tears down and exits 130.
+  return runRelayingSignals(
+    'unshare',
+    ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', process.execPath, '--', ...argv],
+    { env: { ...process.env, [INNER]: '1', [OUTER_PID]: String(process.pid) }, relayTo: childrenOf },
+  );
 }
 
 /** Inside: stop the build if the outer kiln disappears (e.g. it was killed with SIGKILL). */

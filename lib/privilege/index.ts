@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { invalid } from '../errors/index.js';
-import { run } from '../exec/index.js';
+import { run, runRelayingSignals } from '../exec/index.js';
 import { findCommand } from '../exec/spawn.js';
 
 export function isRoot(): boolean {
@@ -32,31 +32,5 @@ export async function runThroughSudo(script: string, args: readonly string[]): P
   if (allowed.exitCode !== 0) {
     throw invalid(`${who()} may not run "${script}" as root through sudo without a password (not in the kiln group?)`, hint);
   }
-  let pid: number | undefined;
-  const forward = (sig: NodeJS.Signals) => {
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, sig); // sudo relays it to the build
-    } catch {
-      /* already gone */
-    }
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
-    const h = () => forward(sig);
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  try {
-    const r = await run('sudo', ['-n', script, ...args], {
-      inherit: true,
-      allowFailure: true,
-      cancellable: false,
-      onSpawn: (p) => {
-        pid = p;
-      },
-    });
-    return r.exitCode;
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
+  return runRelayingSignals('sudo', ['-n', script, ...args]); // sudo relays signals to the build
 }

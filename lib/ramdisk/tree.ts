@@ -5,48 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolveInTree } from '../rootfs/paths.js';
 
-export interface TreePath {
-  /** The canonical path inside the tree (absolute, no symlinks). */
-  readonly real: string;
-  /** Every symlink crossed on the way, in order: its path in the tree and its target as written. */
-  readonly links: readonly { readonly path: string; readonly target: string }[];
-}
-
-const MAX_LINKS = 40;
-
-/** Resolves `p` (absolute, inside the tree) following symlinks within `root`; undefined if it does not exist. */
-export function resolveInTree(root: string, p: string): TreePath | undefined {
-  const links: { path: string; target: string }[] = [];
-  let pending = p.split('/').filter((c) => c !== '' && c !== '.');
-  let done: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const c = pending.shift() as string;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const inTree = `/${[...done, c].join('/')}`;
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(path.join(root, inTree));
-    } catch {
-      return undefined;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > MAX_LINKS) return undefined;
-      const target = fs.readlinkSync(path.join(root, inTree));
-      if (!links.some((l) => l.path === inTree)) links.push({ path: inTree, target });
-      const rest = target.split('/').filter((x) => x !== '' && x !== '.');
-      if (target.startsWith('/')) done = [];
-      pending = [...rest, ...pending];
-      continue;
-    }
-    done.push(c);
-  }
-  return { real: `/${done.join('/')}`, links };
-}
+export { resolveInTree };
 
 /** The first of `dirs` that holds `name` (an executable file), as a path in the tree. */
 export function findInTree(root: string, name: string, dirs: readonly string[]): string | undefined {
