@@ -30,6 +30,7 @@ import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
+import { lockOutput } from './lock.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
@@ -45,6 +46,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   await preflight(plan, s.release);
   installSignalHandlers();
   watchOuter();
+  const unlock = lockOutput(s.output);
   const log = new Logger({ json: s.json, logfile: s.logfile });
   if (s.trace) setTracer((argv) => log.info(`+ ${argv.join(' ')}`));
   const t0 = Date.now();
@@ -65,6 +67,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     log.event({ event: 'build-end', status, seconds, exitCode: status === 'interrupted' ? 130 : kind === 'invalid' ? 2 : 1 });
     throw e;
   } finally {
+    unlock();
     log.close();
   }
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../exec/index.js';
 import { mountFs } from '../mount/index.js';
-import { currentOwner, ownerAlive, type Owner } from '../namespace/owner.js';
+import { currentOwner, ownerAlive, readOwnerFile } from '../namespace/owner.js';
 import { partialOwner } from '../output/atomic.js';
 import type { Scope } from '../scope/index.js';
 
@@ -35,27 +35,23 @@ export async function sweepStale(outputDirs: readonly string[], log: (msg: strin
   for (const name of safeList(tmp)) {
     if (!name.startsWith(PREFIX)) continue;
     const dir = path.join(tmp, name);
-    const owner = readOwner(path.join(dir, MARKER));
+    const owner = readOwnerFile(path.join(dir, MARKER));
     if (!owner || ownerAlive(owner)) continue;
     log(`removing ${dir}, left by a kiln build that is no longer running (pid ${owner.pid})`);
     await removeTree(dir);
   }
   for (const out of outputDirs) {
     for (const name of safeList(out)) {
+      if (name.endsWith('.kiln-lock')) {
+        const lockOwner = readOwnerFile(path.join(out, name));
+        if (lockOwner && !ownerAlive(lockOwner)) fs.rmSync(path.join(out, name), { force: true });
+        continue;
+      }
       const owner = partialOwner(name);
       if (!owner || ownerAlive(owner)) continue;
       log(`removing ${path.join(out, name)}, a partial output of a kiln build that is no longer running`);
       fs.rmSync(path.join(out, name), { force: true, recursive: true });
     }
-  }
-}
-
-function readOwner(file: string): Owner | undefined {
-  try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Owner;
-    return typeof o.pid === 'number' ? o : undefined;
-  } catch {
-    return undefined;
   }
 }
 

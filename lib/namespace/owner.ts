@@ -29,3 +29,13 @@ export function processStart(pid: number): string | undefined {
 export function ownerAlive(o: Owner): boolean {
   return processStart(o.pid) === o.start;
 }
+
+/** An owner written as JSON in a marker file; undefined when missing or not an owner. */
+export function readOwnerFile(file: string): Owner | undefined {
+  try {
+    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Owner>;
+    return typeof o.pid === 'number' && typeof o.start === 'string' ? { pid: o.pid, start: o.start } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk } from '../disk/index.js';
 import { hasCommand, run } from '../exec/index.js';
-import { invalid } from '../errors/index.js';
+import { failed, invalid } from '../errors/index.js';
 import type { Scope } from '../scope/index.js';
 import { writeAtomically, writeTextAtomically } from './atomic.js';
 import { hashFile, renderChecksumLine, type Checksums } from './checksum.js';
@@ -63,7 +63,12 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     const t0 = Date.now();
     const checksums = await writeAtomically(scope, dest, async (tmp) => {
       const input = { tree: req.tree, raw: req.disk?.raw, dest: tmp, uncompressed: req.uncompressed, qcow2Compression: req.qcow2Compression ?? 'zstd', tools };
-      for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})` });
+      const free = freeBytes(path.dirname(dest));
+      try {
+        for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})` });
+      } catch (e) {
+        throw outOfSpace(e, dest, tmp, free) ?? e;
+      }
       return req.checksum ? await hashFile(tmp) : undefined;
     });
     if (checksums) {
@@ -77,6 +82,33 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
   const base = manifestBaseOf(req);
   const m = base === null ? undefined : await writeManifests(scope, req.tree, base);
   return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const st = fs.statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+const MiB = 2 ** 20;
+
+/** A write that failed for want of space becomes one clear error: which directory, what was free, how far it got. */
+export function outOfSpace(e: unknown, dest: string, tmp: string, freeBefore: number | undefined): Error | undefined {
+  const text = `${(e as Error).message ?? ''} ${(e as { detail?: string }).detail ?? ''}`;
+  if (!/No space left on device|ENOSPC/.test(text)) return undefined;
+  let written = 0;
+  try {
+    written = fs.statSync(tmp).size;
+  } catch {
+    /* not created */
+  }
+  const free = freeBefore === undefined ? 'unknown' : `${(freeBefore / MiB).toFixed(1)} MiB`;
+  return failed(`no space left in ${path.dirname(dest)} writing ${path.basename(dest)}: ${free} was free; it needed more than the ${(written / MiB).toFixed(1)} MiB written (partial output removed)`, {
+    hint: 'free some space there or choose another -o',
+  });
 }
 
 /** NAME for NAME.manifest.json: explicit, or the first output without its format's extension. */
