@@ -47,19 +47,17 @@ export async function preflight(plan: BuildPlan, release: string): Promise<void>
       throw invalid(`[${s.flavour}] ${rel} is a script but not executable (run-parts would skip it): ${s.path}`, `chmod +x ${s.path}`);
     }
   }
-  const hooks = [
-    ...plan.phases.flatMap((phase) => phase.hooks.map((h) => ({ ...h, label: `${phase.name}/${h.name}` }))),
-    ...plan.environment.map((e) => ({ path: e.path, flavour: e.flavour, label: e.path.split('/').slice(-2).join('/'), shebang: 'bash' })),
+  // environment.d files are sourced by bash; hooks run with the shell their #! names.
+  const scripts = [
+    ...plan.phases.flatMap((phase) => phase.hooks.map((h) => ({ path: h.path, flavour: h.flavour, label: `${phase.name}/${h.name}`, shell: shebangShell(firstLine(h.path)) }))),
+    ...plan.environment.map((e) => ({ path: e.path, flavour: e.flavour, label: e.path.split('/').slice(-2).join('/'), shell: 'bash' })),
   ];
-  {
-    for (const h of hooks) {
-      const shell = 'shebang' in h ? 'bash' : shebangShell(firstLine(h.path));
-      if (!shell) continue;
-      const r = await run(shell === 'dash' ? 'dash' : shell, ['-n', h.path], { allowFailure: true });
-      if (r.exitCode !== 0) {
-        const why = r.stderr.trim().split('\n')[0]?.replace(`${h.path}: `, '') ?? `${shell} -n exited ${r.exitCode}`;
-        throw invalid(`[${h.flavour}] ${h.label}: syntax error: ${why}`);
-      }
+  for (const h of scripts) {
+    if (!h.shell) continue;
+    const r = await run(h.shell, ['-n', h.path], { allowFailure: true });
+    if (r.exitCode !== 0) {
+      const why = r.stderr.trim().split('\n')[0]?.replace(`${h.path}: `, '') ?? `${h.shell} -n exited ${r.exitCode}`;
+      throw invalid(`[${h.flavour}] ${h.label}: syntax error: ${why}`);
     }
   }
   for (const f of plan.flavours) if (f.files.packageInstalls) readPackageInstalls(f.files.packageInstalls, f.name);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
 import type { Logger } from '../log/index.js';
 import { writeAtomically } from '../output/atomic.js';
-import { hashFile, renderChecksumLine } from '../output/checksum.js';
+import { hashFile } from '../output/checksum.js';
+import { writeChecksumFiles } from '../output/index.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { packRamdisk, stageRamdisk } from '../ramdisk/assemble.js';
 import type { Scope } from '../scope/index.js';
@@ -41,14 +42,7 @@ export async function writeRamdisk(
     const bytes = fs.statSync(file).size;
     log.event({ event: 'output', path: file, format, bytes });
     log.info(`  ${file}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-    if (s.checksum) {
-      const sums = await hashFile(file);
-      for (const kind of ['md5', 'sha256'] as const) {
-        const dest = `${file}.${kind}`;
-        await writeAtomically(scope, dest, async (tmp) => fs.writeFileSync(tmp, renderChecksumLine(sums[kind], file)));
-        onWritten(dest);
-      }
-    }
+    if (s.checksum) for (const f of await writeChecksumFiles(scope, file, await hashFile(file))) onWritten(f);
     onWritten(file);
   }
   return out;

@@ -71,10 +71,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
       }
       return req.checksum ? await hashFile(tmp) : undefined;
     });
-    if (checksums) {
-      await writeTextAtomically(scope, `${dest}.md5`, renderChecksumLine(checksums.md5, dest));
-      await writeTextAtomically(scope, `${dest}.sha256`, renderChecksumLine(checksums.sha256, dest));
-    }
+    if (checksums) await writeChecksumFiles(scope, dest, checksums);
     const r: OutputResult = { path: dest, format: o.format, bytes: fs.statSync(dest).size, seconds: (Date.now() - t0) / 1000, checksums };
     results.push(r);
     req.onWritten?.(r);
@@ -82,6 +79,16 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
   const base = manifestBaseOf(req);
   const m = base === null ? undefined : await writeManifests(scope, req.tree, base);
   return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
+}
+
+/** FILE.md5 and FILE.sha256 beside FILE (md5sum -c / sha256sum -c format); returns their paths. */
+export async function writeChecksumFiles(scope: Scope, file: string, sums: Checksums): Promise<string[]> {
+  const written: string[] = [];
+  for (const kind of ['md5', 'sha256'] as const) {
+    await writeTextAtomically(scope, `${file}.${kind}`, renderChecksumLine(sums[kind], file));
+    written.push(`${file}.${kind}`);
+  }
+  return written;
 }
 
 function freeBytes(dir: string): number | undefined {

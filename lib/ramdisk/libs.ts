@@ -68,12 +68,18 @@ export function libraryClosure(root: string, executable: string, confDirs: reado
   const missing: { by: string; name: string }[] = [];
   const seen = new Set<string>();
   const queue: { path: string; elf: ElfDeps }[] = [];
+  // Each candidate is looked at while searching and again when added: read and parse it once.
+  const parsed = new Map<string, ElfDeps | undefined>();
+  const elfOf = (p: string): ElfDeps | undefined => {
+    if (!parsed.has(p)) parsed.set(p, elfAt(root, p));
+    return parsed.get(p);
+  };
   const add = (p: string): ElfDeps | undefined => {
     const key = resolveInTree(root, p)?.real ?? p;
     if (seen.has(key)) return undefined;
     seen.add(key);
     files.push(p);
-    const elf = elfAt(root, p);
+    const elf = elfOf(p);
     if (elf) queue.push({ path: p, elf });
     return elf;
   };
@@ -85,7 +91,7 @@ export function libraryClosure(root: string, executable: string, confDirs: reado
     const expand = (dirs: readonly string[]) => dirs.map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin));
     const search = [...(elf.runpath.length === 0 ? expand(elf.rpath) : []), ...expand(elf.runpath), ...confDirs, ...defaultDirs(elf.class)];
     for (const name of elf.needed) {
-      const found = name.includes('/') ? (elfAt(root, name) ? name : undefined) : search.map((d) => path.posix.join(d, name)).find((c) => elfAt(root, c)?.class === elf.class);
+      const found = name.includes('/') ? (elfOf(name) ? name : undefined) : search.map((d) => path.posix.join(d, name)).find((c) => elfOf(c)?.class === elf.class);
       if (found) add(found);
       else missing.push({ by: p, name });
     }

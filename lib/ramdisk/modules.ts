@@ -1,3 +1,5 @@
+import { compareKernelVersions } from '../disk/bootconfig.js';
+
 /**
  * Kernel modules for a ramdisk: the ones needed to reach disks and the network, with everything they
  * depend on according to the kernel's own modules.dep, and a modules.dep that lists exactly those.
@@ -63,7 +65,7 @@ export function selectModules(modulesDep: string, modulesBuiltin: string, wanted
   return { files: order, modulesDep: lines.length > 0 ? `${lines.join('\n')}\n` : '', order: order.map(moduleName), builtin, unknown };
 }
 
-/** The newest version first (Debian's ordering of kernel versions is close enough to a numeric sort). */
+/** The newest kernel version first (compareKernelVersions, as the disk's boot configuration uses). */
 export function newestFirst(versions: readonly string[]): string[] {
-  return [...versions].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  return [...versions].sort(compareKernelVersions).reverse();
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { invalid } from '../../errors/index.js';
@@ -22,7 +21,6 @@ export function getKernelCommand(name: string): Command {
     .action(async (image: string | undefined, opts: { image?: string; dir: string; prefix?: string; json?: boolean }) => {
       const file = image ?? opts.image;
       if (!file) throw invalid('no image given', `usage: ${name} [-d DIR] [-o PREFIX] IMAGE`);
-      if (!fs.existsSync(file)) throw invalid(`image "${file}" does not exist`);
       const prefix = opts.prefix ?? defaultPrefix(file);
       if (prefix === '' || prefix.includes('/')) throw invalid(`-o ${prefix}: a prefix is a file name, not a path (use -d for the directory)`);
       installSignalHandlers();
