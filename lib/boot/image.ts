@@ -17,11 +17,19 @@ export function parseImageInfo(json: string, file: string, what: string): DiskFo
 }
 
 export async function detectDisk(file: string, what: string): Promise<Disk> {
+  const d = await readDiskInfo(file, what);
+  return { file: d.file, format: d.format };
+}
+
+/** The disk's format and virtual size (bytes), as qemu-img reads them. */
+export async function readDiskInfo(file: string, what: string): Promise<Disk & { virtualSize: number }> {
   // --force-share: readable even while another QEMU has the image open; never takes a write lock.
   const r = await run('qemu-img', ['info', '--force-share', '--output=json', file], { allowFailure: true });
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split('\n').pop() ?? `qemu-img exited ${r.exitCode}`;
     throw invalid(`${what} "${file}" is not a disk image qemu can read: ${why}`);
   }
-  return { file, format: parseImageInfo(r.stdout, file, what) };
+  const format = parseImageInfo(r.stdout, file, what);
+  const size = (JSON.parse(r.stdout) as { 'virtual-size'?: unknown })['virtual-size'];
+  return { file, format, virtualSize: typeof size === 'number' ? size : 0 };
 }

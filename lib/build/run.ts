@@ -3,6 +3,7 @@
  * package installs) → post-root.d → disk sizing → finalise → cleanup.d → outputs. Every resource is
  * scoped; a failure or an interrupt unwinds them all and no partial output is left.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
@@ -50,11 +51,12 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   const log = new Logger({ json: s.json, logfile: s.logfile });
   if (s.trace) setTracer((argv) => log.info(`+ ${argv.join(' ')}`));
   const t0 = Date.now();
-  log.event({ event: 'build-start', name: s.output, flavours: plan.flavours.map((f) => f.name) });
+  const buildId = crypto.randomUUID();
+  log.event({ event: 'build-start', id: buildId, name: s.output, flavours: plan.flavours.map((f) => f.name) });
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
   try {
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn(scope, config, plan, log));
+    const result = await withScope((scope) => buildIn(scope, config, plan, log, buildId));
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
@@ -78,7 +80,7 @@ export interface BuildResult {
   readonly ramdisk?: RamdiskResult;
 }
 
-async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger): Promise<BuildResult> {
+async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string): Promise<BuildResult> {
   const s = config.settings;
   const work = await createWorkDir(scope, s.tmpfs);
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
@@ -156,6 +158,7 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
       outputs: formats,
       uncompressed: s.uncompressed,
       checksum: s.checksum,
+      build: { id: buildId, flavours: plan.flavours.map((f) => f.name), arch: s.arch, ...(assembled ? { layout: assembled.layout } : {}) },
       onWritten: (r) => {
         giveToCaller([r.path, `${r.path}.md5`, `${r.path}.sha256`]);
         log.event({ event: 'output', path: r.path, format: r.format, bytes: r.bytes });

@@ -6,6 +6,7 @@ import { bootCommand } from './commands/boot.js';
 import { packCommand } from './commands/pack.js';
 import { getKernelCommand } from './commands/get-kernel.js';
 import { planCommand } from './commands/plan.js';
+import { publishCommand } from './commands/publish.js';
 import { isDebug } from './state.js';
 
 export type Entry = 'kiln' | 'disk-image-create' | 'ramdisk-image-create' | 'disk-image-get-kernel' | 'image-pack';
@@ -26,6 +27,7 @@ export function program(entry: Entry): Command {
       root.addCommand(planCommand());
       root.addCommand(bootCommand());
       root.addCommand(flavoursCommand());
+      root.addCommand(publishCommand());
       return root;
     }
     case 'disk-image-create':

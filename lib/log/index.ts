@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 
 export type BuildEvent =
-  | { event: 'build-start'; name: string; flavours: string[] }
+  | { event: 'build-start'; id: string; name: string; flavours: string[] }
   | { event: 'step-start'; step: string }
   | { event: 'step-end'; step: string; seconds: number; status: 'ok' | 'failed' | 'skipped'; detail?: string }
   | { event: 'hook-start'; phase: string; hook: string; flavour: string; where: string }

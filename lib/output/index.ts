@@ -11,7 +11,7 @@ import type { Scope } from '../scope/index.js';
 import { writeAtomically, writeTextAtomically } from './atomic.js';
 import { hashFile, renderChecksumLine, type Checksums } from './checksum.js';
 import { formatExtension, formatKind, type Format } from './formats.js';
-import { writeManifests } from './manifest.js';
+import { writeManifests, type BuildInfo } from './manifest.js';
 import { writerFor } from './registry.js';
 import type { Qcow2Compression } from './types.js';
 
@@ -32,6 +32,8 @@ export interface OutputRequest {
   readonly checksum: boolean;
   /** Base path for NAME.manifest.json and NAME.cdx.json; default: the first output minus its extension. null: none. */
   readonly manifestBase?: string | null;
+  /** Recorded in NAME.manifest.json (build id, flavours, architecture, layout). */
+  readonly build?: BuildInfo;
   /** Called when each output is done (for the build log). */
   readonly onWritten?: (r: OutputResult) => void;
 }
@@ -77,7 +79,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     req.onWritten?.(r);
   }
   const base = manifestBaseOf(req);
-  const m = base === null ? undefined : await writeManifests(scope, req.tree, base);
+  const m = base === null ? undefined : await writeManifests(scope, req.tree, base, req.build);
   return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
 }
 

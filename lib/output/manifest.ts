@@ -10,9 +10,21 @@ import { readInstalled, type InstalledPackage, type OsRelease } from './dpkg.js'
 
 export const KILN_VERSION = '0.1.0';
 
-export function renderManifest(os: OsRelease, packages: readonly InstalledPackage[]): string {
+/** What kiln records about the build that made an image (read back by `kiln publish`). */
+export interface BuildInfo {
+  /** A fresh UUID per build. */
+  readonly id: string;
+  readonly flavours: readonly string[];
+  /** Debian architecture (amd64, arm64, …). */
+  readonly arch: string;
+  /** Disk layout: mbr boots with BIOS, efi with UEFI; absent for builds without a disk. */
+  readonly layout?: 'mbr' | 'efi';
+}
+
+export function renderManifest(os: OsRelease, packages: readonly InstalledPackage[], build?: BuildInfo): string {
   const doc = {
     manifest: 'kiln-packages/1',
+    ...(build ? { build: { id: build.id, kiln: KILN_VERSION, flavours: build.flavours, arch: build.arch, layout: build.layout ?? null } } : {}),
     os: { id: os.id, versionId: os.versionId ?? null, prettyName: os.prettyName ?? null },
     count: packages.length,
     packages: packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, source: p.source, sourceVersion: p.sourceVersion })),
@@ -79,13 +91,13 @@ export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPacka
 }
 
 /** Writes BASE.manifest.json and BASE.cdx.json; returns their paths. */
-export async function writeManifests(scope: Scope, tree: string, base: string): Promise<{ manifest: string; sbom: string; packages: number }> {
+export async function writeManifests(scope: Scope, tree: string, base: string, build?: BuildInfo): Promise<{ manifest: string; sbom: string; packages: number }> {
   const { os, packages } = readInstalled(tree);
   const epoch = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? '', 10);
   const now = Number.isFinite(epoch) ? new Date(epoch * 1000) : new Date();
   const manifest = `${base}.manifest.json`;
   const sbom = `${base}.cdx.json`;
-  await writeTextAtomically(scope, manifest, renderManifest(os, packages));
+  await writeTextAtomically(scope, manifest, renderManifest(os, packages, build));
   const name = base.split('/').pop() ?? base;
   await writeTextAtomically(scope, sbom, renderCycloneDx(os, packages, { name, now, serial: crypto.randomUUID() }));
   return { manifest, sbom, packages: packages.length };

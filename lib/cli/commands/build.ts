@@ -7,25 +7,54 @@ import { setDebug } from '../state.js';
 import { printPlan } from './plan.js';
 import { runBuild } from '../../build/run.js';
 import { isRoot, runThroughSudo } from '../../privilege/index.js';
+import { addPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
+import type { BuildPlan } from '../../plan/build-plan.js';
 
 /** `kiln build` / `disk-image-create` and `kiln ramdisk` / `ramdisk-image-create`. */
 export function buildCommand(name: string, kind: BuildKind): Command {
   const what = kind === 'disk' ? 'build a disk image from flavours' : 'build a kernel + initramfs pair from flavours';
   const cmd = new Command(name).description(what).argument('<flavours...>', 'flavours to build');
   addBuildOptions(cmd);
+  if (kind === 'disk') {
+    cmd.option('--publish', 'upload the image to OpenStack Glance after the build (see kiln publish --help)');
+    addPublishOptions(cmd, '--publish-name');
+  }
   cmd.action(async (flavours: string[]) => {
     const config = configFromCommand(cmd);
     setDebug(config.settings.debug);
     const plan = makeBuildPlan(config, flavours, kind);
+    const flags = cmd.opts<Record<string, unknown>>();
+    const given = PUBLISH_ONLY.filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    if (!flags.publish && given.length > 0) throw invalid(`--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --publish`);
+    // Checked before anything is built: a bad cloud or property must not cost a build.
+    const pub = flags.publish ? { settings: publishSettings(flags), file: publishedOutput(plan) } : undefined;
     if (config.settings.dryRun) {
       printPlan(plan, config.settings.json);
       return;
     }
-    if (!isRoot()) throw new ExitWith(await runThroughSudo(process.argv[1] as string, process.argv.slice(2)));
-    if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
-    await runBuild(config, plan);
+    // The privileged or namespaced re-run only builds: credentials never enter it; this process publishes.
+    const argv = withoutPublishArgs(process.argv.slice(2));
+    if (!isRoot()) await exitUnlessOk(runThroughSudo(process.argv[1] as string, argv));
+    else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
+    else await runBuild(config, plan);
+    if (pub) await runPublish(pub.file, flags.publishName as string | undefined, pub.settings);
   });
   return cmd;
+}
+
+const PUBLISH_ONLY = ['publishName', 'property', 'replace', 'deleteOld', 'osCloud', 'glanceEndpoint', 'token', 'limitRate', 'wait', 'visibility'];
+
+async function exitUnlessOk(code: Promise<number>): Promise<void> {
+  const c = await code;
+  if (c !== 0) throw new ExitWith(c);
+}
+
+/** The output --publish uploads: the first disk image, qcow2 preferred. */
+function publishedOutput(plan: BuildPlan): string {
+  const disks = plan.outputs.filter((o) => ['qcow2', 'raw', 'vhd', 'vmdk'].includes(o.format));
+  const pick = disks.find((o) => o.format === 'qcow2') ?? disks[0];
+  if (!pick) throw invalid(`--publish needs a disk image output, but this build makes ${plan.outputs.map((o) => o.format).join(', ')}`, 'add -t qcow2 (or raw, vhd, vmdk)');
+  return pick.path;
 }
 
 /** A capability whose engine arrives with a later issue: the command parses, validates and says so. */

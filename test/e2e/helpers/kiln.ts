@@ -15,7 +15,7 @@ export interface Run {
 /** Runs a kiln executable and waits; `onStdout` sees output as it arrives (to time a signal). */
 export function kiln(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; bin?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; bin?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
 ): Promise<Run> {
   const t0 = Date.now();
   const child = spawn(process.execPath, ['--', path.join(REPO, 'bin', opts.bin ?? 'kiln'), ...args], {
@@ -29,7 +29,10 @@ export function kiln(
     stdout += d.toString();
     opts.onStdout?.(stdout, child);
   });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    opts.onStderr?.(stderr, child);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20 * 60_000);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
