@@ -22,7 +22,7 @@ export async function detectDisk(file: string, what: string): Promise<Disk> {
 }
 
 /** The disk's format and virtual size (bytes), as qemu-img reads them. */
-export async function readDiskInfo(file: string, what: string): Promise<Disk & { virtualSize: number }> {
+export async function readDiskInfo(file: string, what: string): Promise<Disk & { virtualSize: number; qcow2Compression?: string }> {
   // --force-share: readable even while another QEMU has the image open; never takes a write lock.
   const r = await run('qemu-img', ['info', '--force-share', '--output=json', file], { allowFailure: true });
   if (r.exitCode !== 0) {
@@ -30,6 +30,8 @@ export async function readDiskInfo(file: string, what: string): Promise<Disk & {
     throw invalid(`${what} "${file}" is not a disk image qemu can read: ${why}`);
   }
   const format = parseImageInfo(r.stdout, file, what);
-  const size = (JSON.parse(r.stdout) as { 'virtual-size'?: unknown })['virtual-size'];
-  return { file, format, virtualSize: typeof size === 'number' ? size : 0 };
+  const info = JSON.parse(r.stdout) as { 'virtual-size'?: unknown; 'format-specific'?: { data?: { 'compression-type'?: unknown } } };
+  const size = info['virtual-size'];
+  const compression = info['format-specific']?.data?.['compression-type'];
+  return { file, format, virtualSize: typeof size === 'number' ? size : 0, ...(typeof compression === 'string' ? { qcow2Compression: compression } : {}) };
 }

@@ -52,11 +52,23 @@ export function pickKernel(entries: readonly DirEntry[]): KernelPair | undefined
   return { version, kernel, initrd };
 }
 
-/** Byte offsets of the partitions in `sfdisk --json` output (sector size from the table). */
-export function partitionOffsets(json: string): number[] {
-  const t = (JSON.parse(json) as { partitiontable?: { sectorsize?: number; partitions?: { start: number }[] } }).partitiontable;
+export interface PartitionExtent {
+  /** The partition's number (the N of /dev/sdaN), from its node name. */
+  readonly number: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** The partitions in `sfdisk --json` output, in bytes (sector size from the table). */
+export function partitionsOf(json: string): PartitionExtent[] {
+  const t = (JSON.parse(json) as { partitiontable?: { sectorsize?: number; partitions?: { node?: string; start: number; size: number }[] } }).partitiontable;
   const sector = t?.sectorsize ?? 512;
-  return (t?.partitions ?? []).map((p) => p.start * sector);
+  return (t?.partitions ?? []).map((p, i) => ({ number: Number(/(\d+)$/.exec(p.node ?? '')?.[1] ?? i + 1), offset: p.start * sector, size: p.size * sector }));
+}
+
+/** Byte offsets of the partitions in `sfdisk --json` output. */
+export function partitionOffsets(json: string): number[] {
+  return partitionsOf(json).map((p) => p.offset);
 }
 
 /** "Filesystem UUID: …" from `debugfs -R stats`. */

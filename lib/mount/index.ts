@@ -29,6 +29,18 @@ export async function mountFs(scope: Scope, type: string, src: string, dst: stri
   scope.defer(`unmount ${dst}`, () => unmount(dst, false));
 }
 
+/**
+ * Mounts the filesystem found at [offset, offset+size) of a file, through a loop device that detaches
+ * itself when unmounted (and when kiln's mount namespace ends, after a kill). Returns the early unmount,
+ * or undefined when nothing mountable is there.
+ */
+export async function mountLoop(scope: Scope, file: string, dst: string, at: { offset: number; size: number }): Promise<(() => Promise<void>) | undefined> {
+  fs.mkdirSync(dst, { recursive: true });
+  const r = await run('mount', ['-o', `loop,offset=${at.offset},sizelimit=${at.size}`, file, dst], { allowFailure: true, label: `mount ${file}` });
+  if (r.exitCode !== 0) return undefined;
+  return scope.defer(`unmount ${dst}`, () => unmount(dst, false));
+}
+
 /** Unmounts; a busy mount is retried, then detached lazily so teardown always completes. */
 export async function unmount(dst: string, recursive: boolean): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {

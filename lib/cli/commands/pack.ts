@@ -1,6 +1,6 @@
 /**
  * `kiln pack` / `image-pack`: check (--test-only) or bring a target to a declarative spec.
- * `--root DIR` works; `--image` and `--ssh` are validated and then refused until their targets exist.
+ * `--root DIR` and `--image FILE` work; `--ssh` is validated and then refused until its target exists.
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
@@ -8,14 +8,26 @@ import { ExitWith, failed, invalid } from '../../errors/index.js';
 import { enterChroot } from '../../chroot/index.js';
 import { runIsolated, shouldIsolate } from '../../namespace/index.js';
 import { loadSpec } from '../../spec/load.js';
+import { resolveArguments } from '../../spec/arguments.js';
 import { formatResult, reportJson, summarize } from '../../spec/report.js';
 import { runSpec } from '../../spec/run.js';
 import { TreeTarget } from '../../spec/targets/tree.js';
 import { setDebug } from '../state.js';
+import { parseSize } from '../../config/parse.js';
+import path from 'node:path';
+import { installSignalHandlers } from '../../exec/cancel.js';
+import { lockOutput } from '../../build/lock.js';
+import { sweepStale } from '../../build/workdir.js';
+import { withScope } from '../../scope/index.js';
+import { ImageTarget, partitionNumber } from '../../spec/targets/image.js';
+import type { Target } from '../../spec/targets/target.js';
+import type { Spec } from '../../spec/types.js';
 import { notYet } from './build.js';
 
 interface PackOptions {
   image?: string;
+  rootFilesystem?: string;
+  minFree?: string;
   root?: string;
   ssh?: string;
   testOnly?: boolean;
@@ -52,6 +64,9 @@ function requireDir(dir: string, what: string): void {
   if (!fs.statSync(dir).isDirectory()) throw invalid(`${what} "${dir}" is not a directory`);
 }
 
+/** Free space a reconcile of an image makes sure of before it runs (built images are sized to fit). */
+const DEFAULT_MIN_FREE = 512 * 2 ** 20;
+
 async function pack(specFile: string, opts: PackOptions): Promise<void> {
   setDebug(opts.debug === true);
   const targets = [opts.image, opts.root, opts.ssh].filter((t) => t !== undefined);
@@ -60,34 +75,60 @@ async function pack(specFile: string, opts: PackOptions): Promise<void> {
   if (!fs.existsSync(specFile)) throw invalid(`spec "${specFile}" does not exist`);
   for (const r of opts.resourceRoot ?? []) requireDir(r, '--resource-root');
   const spec = loadSpec(specFile, { resourceRoots: opts.resourceRoot ?? [] });
-  if (opts.image !== undefined) {
-    if (!fs.existsSync(opts.image) || !fs.statSync(opts.image).isFile()) throw invalid(`image "${opts.image}" does not exist or is not a file`);
-    throw notYet('the image target (--image)', 'image-pack: declarative image specs against images, root trees and live hosts');
-  }
+  if (opts.rootFilesystem !== undefined && opts.image === undefined) throw invalid('--root-filesystem only applies to --image');
+  if (opts.minFree !== undefined && opts.image === undefined) throw invalid('--min-free only applies to --image');
   if (opts.ssh !== undefined) {
     parseSshHost(opts.ssh);
     throw notYet('the SSH target (--ssh)', 'image-pack: declarative image specs against images, root trees and live hosts');
   }
+  const testOnly = opts.testOnly === true;
+  resolveArguments(spec.arguments, args, spec.file); // bad arguments are refused before any target is touched
+  if (opts.image !== undefined) {
+    const image = opts.image;
+    if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw invalid(`image "${image}" does not exist or is not a file`);
+    if (opts.rootFilesystem !== undefined) partitionNumber(opts.rootFilesystem);
+    const minFree = opts.minFree === undefined ? DEFAULT_MIN_FREE : /^\s*0\s*$/.test(opts.minFree) ? 0 : parseSize(opts.minFree, '--min-free');
+    if (process.getuid?.() !== 0) throw invalid('--image needs root (it mounts a copy of the image): run as root');
+    // The copy is mounted inside a private namespace: a killed run leaves no mount or loop device.
+    if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
+    installSignalHandlers();
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    await sweepStale([path.dirname(path.resolve(image))], say);
+    const unlock = testOnly ? () => undefined : lockOutput(image);
+    try {
+      await withScope(async (scope) => {
+        const target = await ImageTarget.open(scope, image, { testOnly, say, minFree, ...(opts.rootFilesystem !== undefined ? { rootFilesystem: opts.rootFilesystem } : {}) });
+        await check(spec, target, testOnly, args, opts.json === true);
+      });
+    } finally {
+      unlock();
+    }
+    return;
+  }
   const root = opts.root as string;
   requireDir(root, 'root tree');
-  const testOnly = opts.testOnly === true;
   // Reconcile enters the tree (/proc, /sys, /dev, resolv.conf, policy-rc.d) inside a private
   // namespace, like a build; test-only never mounts.
   if (!testOnly && (await shouldIsolate())) throw new ExitWith(await runIsolated(process.argv.slice(1)));
-  const target = new TreeTarget(root, { testOnly, enter: (dir) => enterChroot(dir, {}) });
+  installSignalHandlers();
+  await check(spec, new TreeTarget(root, { testOnly, enter: (dir) => enterChroot(dir, {}) }), testOnly, args, opts.json === true);
+}
+
+/** Runs the spec, prints the report, and closes the target: commit only when a reconcile conformed. */
+async function check(spec: Spec, target: Target, testOnly: boolean, args: Map<string, string>, json: boolean): Promise<void> {
   let ok = false;
   try {
     const report = await runSpec(spec, target, {
       testOnly,
       args,
-      ...(opts.json ? {} : { onResult: (r) => process.stdout.write(`${formatResult(r).join('\n')}\n`) }),
+      ...(json ? {} : { onResult: (r) => process.stdout.write(`${formatResult(r).join('\n')}\n`) }),
     });
     ok = report.ok;
-    if (opts.json) process.stdout.write(`${reportJson(report)}\n`);
+    if (json) process.stdout.write(`${reportJson(report)}\n`);
     else process.stdout.write(`${summarize(report)}\n`);
     if (!report.ok) {
       const bad = report.results.filter((r) => r.status === 'failed').length;
-      throw failed(`${bad} of ${report.results.length} validators of ${spec.file} failed on ${target.description}`);
+      throw failed(`${bad} of ${report.results.length} validators of ${spec.file} failed on ${target.description}${testOnly || !(target instanceof ImageTarget) ? '' : ' (the image was left as it was)'}`);
     }
   } finally {
     await target.close(ok && !testOnly ? 'commit' : 'discard');
@@ -98,9 +139,11 @@ export function packCommand(name: string): Command {
   return new Command(name)
     .description('check (--test-only) or bring an image, a root tree or a live host to a declarative spec')
     .argument('<spec>', 'the YAML image spec')
-    .option('--image <file>', 'target: an image file (qcow2 or raw)')
+    .option('--image <file>', 'target: an image file (qcow2, raw, vhd, vmdk); kiln works on a copy and replaces the image only when reconcile succeeds')
+    .option('--root-filesystem <dev>', 'with --image: the root filesystem (/dev/sda1, /dev/vda2 or a partition number; default: the partition holding /etc/os-release)')
     .option('--root <dir>', 'target: a root tree')
     .option('--ssh <host>', 'target: a live host over SSH ([user@]host[:port])')
+    .option('--min-free <size>', 'with --image, reconcile: grow the image until its root filesystem has this much free space (default 512M; 0: never)')
     .option('--test-only', 'only check; change nothing')
     .option('--arg <name=value>', 'a spec argument (repeatable)', collect)
     .option('--resource-root <dir>', 'another directory to find scripts in (repeatable)', collect)

@@ -74,8 +74,15 @@ async function run(v: PackageValidator, ctx: RunContext): Promise<void> {
   if (!first) return;
   if (ctx.testOnly) throw first;
   const install = installCommand(tool, v.packages);
-  const r = await runTool(ctx, install);
+  let r = await runTool(ctx, install);
   ctx.journal.changes++;
+  // Images ship without apt's package lists (builders clean them): fetch them once, then try again.
+  if (r.exitCode !== 0 && tool === 'apt' && /Unable to locate package|has no installation candidate/.test(`${r.stdout}\n${r.stderr}`)) {
+    const update = await runTool(ctx, { argv: ['apt-get', 'update'], env: install.env });
+    if (update.exitCode === 0) r = await runTool(ctx, install);
+    // Leave the image as lean as it came: the lists were only needed for this install.
+    await runTool(ctx, { argv: ['sh', '-c', 'apt-get clean && rm -rf /var/lib/apt/lists/*'], env: install.env });
+  }
   if (r.exitCode !== 0) throw new ValidationFailure(v, `${install.argv.slice(0, 3).join(' ')} … exited ${r.exitCode} (${first.message})`, outputTail(r.stdout, r.stderr));
   const again = await check(v, tool, ctx);
   if (again) throw again;
