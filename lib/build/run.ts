@@ -31,6 +31,7 @@ import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
+import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-step.js';
 import { lockOutput } from './lock.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 
@@ -45,6 +46,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     throw invalid(`-o ${s.output}: directory ${outDir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   await preflight(plan, s.release);
+  const specs = loadFlavourSpecs(plan);
   installSignalHandlers();
   watchOuter();
   const unlock = lockOutput(s.output);
@@ -56,7 +58,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
   try {
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn(scope, config, plan, log, buildId));
+    const result = await withScope((scope) => buildIn(scope, config, plan, log, buildId, specs));
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
@@ -80,7 +82,7 @@ export interface BuildResult {
   readonly ramdisk?: RamdiskResult;
 }
 
-async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string): Promise<BuildResult> {
+async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string, specs: readonly FlavourSpec[]): Promise<BuildResult> {
   const s = config.settings;
   const work = await createWorkDir(scope, s.tmpfs);
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
@@ -107,7 +109,7 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   await runPhase(ctx, phase('extra-data.d'));
 
   const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
-  const chrootWork = s.packages.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
+  const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
   if (chrootWork) await inChroot(dirs, config, log, true, async () => {
     const tree = new TreePackages(dirs.root, env, log, s.offline);
     for (const name of chrootPhases) {
@@ -120,6 +122,7 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
       await runPhase(ctx, phase(name));
       if (extra.length > 0) await tree.apply('-p', { install: extra, uninstall: [] });
     }
+    await applyFlavourSpecs(specs, dirs.root, false, log);
   });
   await runPhase(ctx, phase('post-root.d'));
   let sizeBytes = config.settings.imageSize;
@@ -136,6 +139,8 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
   await runPhase(ctx, phase('cleanup.d'));
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
+  if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
+  if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]));
     return { layout: disk.layout, outputs: [], ramdisk: r };

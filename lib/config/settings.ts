@@ -30,6 +30,7 @@ export interface BuildSettings {
   defaultOs: string | null;
   blockDevice: 'mbr' | 'efi';
   boot: boolean;
+  check: boolean;
   cache: boolean;
   ramdiskCompression: 'gzip' | 'zstd';
 }
@@ -94,6 +95,7 @@ export const SETTINGS: readonly Setting[] = [
   }),
   setting({ key: 'blockDevice', flags: '--block-device <layout>', env: 'DIB_BLOCK_DEVICE', help: 'disk layout: mbr (BIOS GRUB) or efi (GPT + ESP)', default: () => 'mbr' as const, parse: parseChoice(['mbr', 'efi'] as const) }),
   setting({ key: 'boot', flags: '--boot', help: 'boot the image in QEMU after building it', default: () => false, switchValue: true, parse: parseBool }),
+  setting({ key: 'check', flags: '--check', env: 'KILN_CHECK', help: "check the finished tree against the flavours' image.yaml specs (test-only); fail the build if one does not hold", default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'ramdiskCompression', flags: '--ramdisk-compression <method>', env: 'KILN_RAMDISK_COMPRESSION', help: 'how ramdisk-image-create compresses the initramfs: gzip or zstd', default: () => 'gzip' as const, parse: parseChoice(['gzip', 'zstd'] as const) }),
   setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
 ];

@@ -1,6 +1,6 @@
 /**
  * `kiln pack` / `image-pack`: check (--test-only) or bring a target to a declarative spec.
- * `--root DIR` and `--image FILE` work; `--ssh` is validated and then refused until its target exists.
+ * Targets: `--root DIR` (chroot), `--image FILE` (a copy, written back on success), `--ssh HOST` (a live host).
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
@@ -9,6 +9,7 @@ import { enterChroot } from '../../chroot/index.js';
 import { runIsolated, shouldIsolate } from '../../namespace/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { resolveArguments } from '../../spec/arguments.js';
+import { findSpec, listSpecs, specRoots, splitOperands } from '../../spec/catalog.js';
 import { formatResult, reportJson, summarize } from '../../spec/report.js';
 import { runSpec } from '../../spec/run.js';
 import { TreeTarget } from '../../spec/targets/tree.js';
@@ -20,14 +21,17 @@ import { lockOutput } from '../../build/lock.js';
 import { sweepStale } from '../../build/workdir.js';
 import { withScope } from '../../scope/index.js';
 import { ImageTarget, partitionNumber } from '../../spec/targets/image.js';
+import { SshTarget } from '../../spec/targets/ssh.js';
 import type { Target } from '../../spec/targets/target.js';
 import type { Spec } from '../../spec/types.js';
-import { notYet } from './build.js';
 
 interface PackOptions {
   image?: string;
   rootFilesystem?: string;
   minFree?: string;
+  sshKey?: string;
+  list?: boolean;
+  knownHosts?: string;
   root?: string;
   ssh?: string;
   testOnly?: boolean;
@@ -67,22 +71,57 @@ function requireDir(dir: string, what: string): void {
 /** Free space a reconcile of an image makes sure of before it runs (built images are sized to fit). */
 const DEFAULT_MIN_FREE = 512 * 2 ** 20;
 
-async function pack(specFile: string, opts: PackOptions): Promise<void> {
+/** `kiln pack --list`: every PLUGIN VERSION on the spec path, with its arguments. */
+function listAll(json: boolean): void {
+  const specs = listSpecs(specRoots(process.env));
+  const rows = specs.map((s) => {
+    const spec = loadSpec(s.file, { resourceRoots: [] });
+    return { ...s, arguments: [...spec.arguments.values()].map((a) => ({ name: a.name, description: a.description ?? null, default: a.default ?? null, required: a.required, choices: a.choices ?? null })) };
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  if (rows.length === 0) process.stdout.write('no specs on the spec path (KILN_SPEC_PATH, then each flavour\'s specs/ directory)\n');
+  for (const r of rows) {
+    process.stdout.write(`${r.plugin} ${r.version}  ${r.file}\n`);
+    for (const a of r.arguments) {
+      const how = a.required ? 'required' : `default ${a.default}`;
+      process.stdout.write(`    --${a.name} VALUE  ${a.description ?? ''} (${how}${a.choices ? `; one of ${a.choices.join(', ')}` : ''})\n`);
+    }
+  }
+}
+
+async function pack(operands: readonly string[], opts: PackOptions): Promise<void> {
   setDebug(opts.debug === true);
+  if (opts.list) {
+    listAll(opts.json === true);
+    return;
+  }
+  const split = splitOperands(operands, (p) => fs.existsSync(p) && fs.statSync(p).isFile());
   const targets = [opts.image, opts.root, opts.ssh].filter((t) => t !== undefined);
   if (targets.length !== 1) throw invalid('name exactly one target: --image FILE, --root DIR or --ssh HOST');
   const args = parseArgOptions(opts.arg ?? []);
+  for (const [k, v] of split.args) {
+    if (args.has(k)) throw invalid(`argument ${k} is given twice (--arg and --${k})`);
+    args.set(k, v);
+  }
+  const specFile = 'file' in split.spec ? split.spec.file : findSpec(specRoots(process.env), split.spec.plugin, split.spec.version).file;
   if (!fs.existsSync(specFile)) throw invalid(`spec "${specFile}" does not exist`);
   for (const r of opts.resourceRoot ?? []) requireDir(r, '--resource-root');
   const spec = loadSpec(specFile, { resourceRoots: opts.resourceRoot ?? [] });
   if (opts.rootFilesystem !== undefined && opts.image === undefined) throw invalid('--root-filesystem only applies to --image');
   if (opts.minFree !== undefined && opts.image === undefined) throw invalid('--min-free only applies to --image');
-  if (opts.ssh !== undefined) {
-    parseSshHost(opts.ssh);
-    throw notYet('the SSH target (--ssh)', 'image-pack: declarative image specs against images, root trees and live hosts');
-  }
+  if ((opts.sshKey !== undefined || opts.knownHosts !== undefined) && opts.ssh === undefined) throw invalid('--ssh-key and --known-hosts only apply to --ssh');
   const testOnly = opts.testOnly === true;
   resolveArguments(spec.arguments, args, spec.file); // bad arguments are refused before any target is touched
+  if (opts.ssh !== undefined) {
+    const host = parseSshHost(opts.ssh);
+    installSignalHandlers();
+    const target = await SshTarget.open(host, { ...(opts.sshKey !== undefined ? { identity: opts.sshKey } : {}), ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}) });
+    await check(spec, target, testOnly, args, opts.json === true);
+    return;
+  }
   if (opts.image !== undefined) {
     const image = opts.image;
     if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw invalid(`image "${image}" does not exist or is not a file`);
@@ -138,16 +177,21 @@ async function check(spec: Spec, target: Target, testOnly: boolean, args: Map<st
 export function packCommand(name: string): Command {
   return new Command(name)
     .description('check (--test-only) or bring an image, a root tree or a live host to a declarative spec')
-    .argument('<spec>', 'the YAML image spec')
+    .argument('[spec]', 'the YAML image spec, or PLUGIN VERSION to find <plugin>/<version>/image.yaml on the spec path')
+    .argument('[arguments...]', 'the spec\'s arguments as --NAME VALUE (names as declared: --java-distro openjdk)')
+    .allowUnknownOption()
+    .option('--list', 'list the specs on the spec path (KILN_SPEC_PATH, then flavours\' specs/) with their arguments')
     .option('--image <file>', 'target: an image file (qcow2, raw, vhd, vmdk); kiln works on a copy and replaces the image only when reconcile succeeds')
     .option('--root-filesystem <dev>', 'with --image: the root filesystem (/dev/sda1, /dev/vda2 or a partition number; default: the partition holding /etc/os-release)')
     .option('--root <dir>', 'target: a root tree')
     .option('--ssh <host>', 'target: a live host over SSH ([user@]host[:port])')
+    .option('--ssh-key <file>', 'with --ssh: the private key to log in with (default: ssh-agent and ~/.ssh)')
+    .option('--known-hosts <file>', 'with --ssh: check the host key against this file (default: ~/.ssh/known_hosts); unknown keys are refused')
     .option('--min-free <size>', 'with --image, reconcile: grow the image until its root filesystem has this much free space (default 512M; 0: never)')
     .option('--test-only', 'only check; change nothing')
     .option('--arg <name=value>', 'a spec argument (repeatable)', collect)
     .option('--resource-root <dir>', 'another directory to find scripts in (repeatable)', collect)
     .option('--json', 'print the report as JSON')
     .option('--debug', 'show stack traces')
-    .action((spec: string, opts: PackOptions) => pack(spec, opts));
+    .action((spec: string | undefined, rest: string[], opts: PackOptions) => pack(spec === undefined ? rest : [spec, ...rest], opts));
 }

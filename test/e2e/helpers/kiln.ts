@@ -15,10 +15,13 @@ export interface Run {
 /** Runs a kiln executable and waits; `onStdout` sees output as it arrives (to time a signal). */
 export function kiln(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; bin?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; bin?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; wrap?: string[] } = {},
 ): Promise<Run> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--', path.join(REPO, 'bin', opts.bin ?? 'kiln'), ...args], {
+  const argv = [process.execPath, '--', path.join(REPO, 'bin', opts.bin ?? 'kiln'), ...args];
+  // wrap: a command that runs kiln (e.g. nsenter into a test host's network namespace).
+  const full = [...(opts.wrap ?? []), ...argv];
+  const child = spawn(full[0] as string, full.slice(1), {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

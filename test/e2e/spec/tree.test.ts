@@ -27,9 +27,10 @@ exit $rc
 `;
 
 const APT_GET = `#!/bin/sh
-# fake apt-get -y install PKG[=VER]...: installs what the fake repository has
+# fake apt-get -y install PKG[=VER]... (installs what the fake repository has), update, clean
 echo "$*" >> /var/log/apt-calls
 [ "$DEBIAN_FRONTEND" = noninteractive ] || { echo "E: DEBIAN_FRONTEND not set" >&2; exit 101; }
+case "$1" in update|clean) exit 0 ;; esac
 shift 2
 for p in "$@"; do
   name=\${p%%=*}; want=\${p#*=}; [ "$want" = "$p" ] && want=
@@ -151,6 +152,10 @@ maybe('image-pack --root on a busybox tree', () => {
       '-y install curl jq=1.6-2',
       '-y install nfs-common',
       '-y install openjdk-17-jdk',
+      // not found: the package lists are fetched once and the install tried again, then the lists removed
+      'update',
+      '-y install openjdk-17-jdk',
+      'clean',
       '-y install openjdk-11-jdk',
     ]);
     expect(fs.readFileSync(path.join(root, 'etc/kiln-marker'), 'utf8')).toBe('debian openjdk\n');

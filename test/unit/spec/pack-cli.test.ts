@@ -26,7 +26,8 @@ test.each([
   ['--image with an unknown argument', ['pack', '--image', image, '--arg', 'nope=1', good], /unknown argument "nope"/],
   ['--root-filesystem without --image', ['pack', '--root', dir, '--root-filesystem', '1', good], /--root-filesystem only applies to --image/],
   ['--image that does not exist', ['pack', '--image', path.join(dir, 'x.qcow2'), good], /does not exist or is not a file/],
-  ['--ssh, not available yet', ['pack', '--ssh', 'admin@node1:2222', good], /the SSH target \(--ssh\) is not available/],
+  ['--ssh with a key file that does not exist', ['pack', '--ssh', 'admin@node1:2222', '--ssh-key', path.join(dir, 'nokey'), good], /--ssh-key .*nokey: no such file/],
+  ['--known-hosts without --ssh', ['pack', '--root', dir, '--known-hosts', image, good], /--ssh-key and --known-hosts only apply to --ssh/],
   ['--ssh that is not a host', ['pack', '--ssh', 'a b', good], /--ssh "a b" is not \[user@\]host\[:port\]/],
 ])('%s: exit 2', (_name, args, message) => {
   const r = runBin('kiln', args);

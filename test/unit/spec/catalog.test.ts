@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findSpec, listSpecs, specRoots, splitOperands } from '../../../lib/spec/catalog.js';
+
+const noFile = () => false;
+
+describe('operands: SPEC or PLUGIN VERSION, then the spec arguments as options', () => {
+  test('a spec file and --NAME VALUE / --NAME=VALUE arguments', () => {
+    const r = splitOperands(['spec.yaml', '--java-distro', 'openjdk', '--hadoop=3.3'], noFile);
+    expect(r.spec).toEqual({ file: 'spec.yaml' });
+    expect([...r.args]).toEqual([['java-distro', 'openjdk'], ['hadoop', '3.3']]);
+  });
+  test('the seed\'s form: plugin and version', () => {
+    expect(splitOperands(['spark', '2.3', '--java-distro', 'oracle-java'], noFile)).toEqual({ spec: { plugin: 'spark', version: '2.3' }, args: new Map([['java-distro', 'oracle-java']]) });
+  });
+  test('an existing file without a .yaml name is still a spec file', () => {
+    expect(splitOperands(['my-spec'], () => true).spec).toEqual({ file: 'my-spec' });
+  });
+  test('mistakes are named', () => {
+    expect(() => splitOperands([], noFile)).toThrow('no spec given');
+    expect(() => splitOperands(['spark'], noFile)).toThrow('"spark" is neither a spec file nor a plugin followed by its version');
+    expect(() => splitOperands(['spec.yaml', 'stray'], noFile)).toThrow('"stray": expected a spec argument as --NAME VALUE');
+    expect(() => splitOperands(['spec.yaml', '--a'], noFile)).toThrow('--a needs a value');
+    expect(() => splitOperands(['spec.yaml', '--a', '1', '--a=2'], noFile)).toThrow('argument a is given twice');
+  });
+});
+
+describe('the spec path', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-catalog-'));
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  const put = (root: string, plugin: string, version: string) => {
+    fs.mkdirSync(path.join(root, plugin, version), { recursive: true });
+    fs.writeFileSync(path.join(root, plugin, version, 'image.yaml'), 'validators: []\n');
+  };
+  beforeAll(() => {
+    put(a, 'spark', '2.3');
+    put(a, 'spark', '10.0');
+    put(b, 'spark', '2.3');
+    put(b, 'vanilla', '3.3.0');
+    fs.mkdirSync(path.join(b, 'vanilla', 'empty'), { recursive: true });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('earlier entries win; versions sort numerically; directories without image.yaml are not specs', () => {
+    expect(listSpecs([a, b]).map((s) => [s.plugin, s.version, path.relative(dir, s.file)])).toEqual([
+      ['spark', '2.3', 'a/spark/2.3/image.yaml'],
+      ['spark', '10.0', 'a/spark/10.0/image.yaml'],
+      ['vanilla', '3.3.0', 'b/vanilla/3.3.0/image.yaml'],
+    ]);
+  });
+  test('finding one; an unknown version lists the known ones; an unknown plugin lists the plugins', () => {
+    expect(findSpec([a, b], 'vanilla', '3.3.0').file).toBe(path.join(b, 'vanilla/3.3.0/image.yaml'));
+    expect(() => findSpec([a, b], 'spark', '9')).toThrow('spec spark 9: no such version (spark has 2.3, 10.0)');
+    expect(() => findSpec([a, b], 'storm', '1')).toThrow('spec storm 1: no plugin "storm" on the spec path');
+  });
+  test('KILN_SPEC_PATH comes first and must name directories', () => {
+    expect(specRoots({ KILN_SPEC_PATH: `${a}:${b}` }).slice(0, 2)).toEqual([a, b]);
+    expect(() => specRoots({ KILN_SPEC_PATH: path.join(dir, 'none') })).toThrow(/KILN_SPEC_PATH entry ".*none" is not a directory/);
+  });
+});
