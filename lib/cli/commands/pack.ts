@@ -71,25 +71,48 @@ function requireDir(dir: string, what: string): void {
 /** Free space a reconcile of an image makes sure of before it runs (built images are sized to fit). */
 const DEFAULT_MIN_FREE = 512 * 2 ** 20;
 
+function argumentsOf(file: string) {
+  const spec = loadSpec(file, { resourceRoots: [] });
+  return [...spec.arguments.values()].map((a) => ({ name: a.name, description: a.description ?? null, default: a.default ?? null, required: a.required, choices: a.choices ?? null }));
+}
+
+function argumentLine(a: ReturnType<typeof argumentsOf>[number]): string {
+  const how = a.required ? 'required' : `default ${a.default}`;
+  return `    --${a.name} VALUE  ${a.description ?? ''} (${how}${a.choices ? `; one of ${a.choices.join(', ')}` : ''})`;
+}
+
+/** Options of pack that take a value (to tell their values from the spec operands in `--help SPEC`). */
+const VALUE_OPTIONS = new Set(['--image', '--root-filesystem', '--root', '--ssh', '--ssh-key', '--known-hosts', '--min-free', '--arg', '--resource-root']);
+
+/** `kiln pack --help SPEC` (or `--help PLUGIN VERSION`): the spec's arguments, as options. */
+export function specHelp(tokens: readonly string[]): string {
+  const operands: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    if (VALUE_OPTIONS.has(t)) i += 1;
+    else if (!t.startsWith('-')) operands.push(t);
+    else if (!t.includes('=') && operands.length > 0) i += 1; // a spec argument given as --NAME VALUE
+  }
+  if (operands.length === 0) return '';
+  try {
+    const split = splitOperands(operands, (p) => fs.existsSync(p) && fs.statSync(p).isFile());
+    const file = 'file' in split.spec ? split.spec.file : findSpec(specRoots(process.env), split.spec.plugin, split.spec.version).file;
+    const args = argumentsOf(file);
+    return `\nArguments of ${file}:\n${args.length > 0 ? args.map(argumentLine).join('\n') : '    (none)'}\n`;
+  } catch (e) {
+    return `\n${(e as Error).message}\n`;
+  }
+}
+
 /** `kiln pack --list`: every PLUGIN VERSION on the spec path, with its arguments. */
 function listAll(json: boolean): void {
-  const specs = listSpecs(specRoots(process.env));
-  const rows = specs.map((s) => {
-    const spec = loadSpec(s.file, { resourceRoots: [] });
-    return { ...s, arguments: [...spec.arguments.values()].map((a) => ({ name: a.name, description: a.description ?? null, default: a.default ?? null, required: a.required, choices: a.choices ?? null })) };
-  });
+  const rows = listSpecs(specRoots(process.env)).map((s) => ({ ...s, arguments: argumentsOf(s.file) }));
   if (json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
   if (rows.length === 0) process.stdout.write('no specs on the spec path (KILN_SPEC_PATH, then each flavour\'s specs/ directory)\n');
-  for (const r of rows) {
-    process.stdout.write(`${r.plugin} ${r.version}  ${r.file}\n`);
-    for (const a of r.arguments) {
-      const how = a.required ? 'required' : `default ${a.default}`;
-      process.stdout.write(`    --${a.name} VALUE  ${a.description ?? ''} (${how}${a.choices ? `; one of ${a.choices.join(', ')}` : ''})\n`);
-    }
-  }
+  for (const r of rows) process.stdout.write(`${r.plugin} ${r.version}  ${r.file}\n${r.arguments.map((a) => `${argumentLine(a)}\n`).join('')}`);
 }
 
 async function pack(operands: readonly string[], opts: PackOptions): Promise<void> {
@@ -193,5 +216,6 @@ export function packCommand(name: string): Command {
     .option('--resource-root <dir>', 'another directory to find scripts in (repeatable)', collect)
     .option('--json', 'print the report as JSON')
     .option('--debug', 'show stack traces')
+    .addHelpText('after', () => specHelp(process.argv.slice(process.argv.indexOf(name) + 1 || 2)))
     .action((spec: string | undefined, rest: string[], opts: PackOptions) => pack(spec === undefined ? rest : [spec, ...rest], opts));
 }

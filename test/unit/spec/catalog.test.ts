@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findSpec, listSpecs, specRoots, splitOperands } from '../../../lib/spec/catalog.js';
+import { specHelp } from '../../../lib/cli/commands/pack.js';
 
 const noFile = () => false;
 
@@ -58,5 +59,19 @@ describe('the spec path', () => {
   test('KILN_SPEC_PATH comes first and must name directories', () => {
     expect(specRoots({ KILN_SPEC_PATH: `${a}:${b}` }).slice(0, 2)).toEqual([a, b]);
     expect(() => specRoots({ KILN_SPEC_PATH: path.join(dir, 'none') })).toThrow(/KILN_SPEC_PATH entry ".*none" is not a directory/);
+  });
+});
+
+describe('kiln pack --help SPEC', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-spechelp-'));
+  const file = path.join(dir, 'image.yaml');
+  beforeAll(() => fs.writeFileSync(file, 'arguments:\n  java-distro:\n    description: which java\n    default: openjdk\n    choices: [openjdk, oracle-java]\n  cluster:\n    description: the name\n    required: true\nvalidators:\n  - script: {x: {inline: "true"}}\n'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  test('lists the spec\'s arguments as options; option values are not taken for the spec', () => {
+    expect(specHelp(['--image', 'disk.qcow2', '--help', file])).toBe(
+      `\nArguments of ${file}:\n    --java-distro VALUE  which java (default openjdk; one of openjdk, oracle-java)\n    --cluster VALUE  the name (required)\n`,
+    );
+    expect(specHelp(['--help'])).toBe('');
+    expect(specHelp(['--help', 'nosuch', '1.0'])).toMatch(/spec nosuch 1\.0: no plugin "nosuch" on the spec path/);
   });
 });
