@@ -3,6 +3,16 @@ import { invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { DISK_FORMATS, type Disk, type DiskFormat } from './types.js';
 
+/** A disk image's path without its format extension (img.qcow2 → img). */
+export function withoutImageExtension(file: string): string {
+  return file.replace(/\.(qcow2|raw|img|vhd|vhdx|vmdk)$/, '');
+}
+
+/** qemu-img's format name as kiln's output format (and Glance's disk_format): vpc is vhd. */
+export function outputFormatOf(format: DiskFormat): 'qcow2' | 'raw' | 'vhd' | 'vmdk' {
+  return format === 'vpc' ? 'vhd' : format;
+}
+
 /** Parses `qemu-img info --output=json`; throws an invalid-input error naming `what` for anything else. */
 export function parseImageInfo(json: string, file: string, what: string): DiskFormat {
   let format: unknown;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { failed, interrupted, invalid, type KilnError } from '../errors/index.js';
+import { failed, interrupted, invalid, isKilnError, type KilnError } from '../errors/index.js';
 import { cancelSignal } from '../exec/cancel.js';
 import type { Tls } from './connection.js';
 
@@ -91,16 +91,12 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
     if (payload) r.end(payload);
     else if (req.body) {
       req.body.on('error', (e) => {
-        finish(isKiln(e) ? e : failed(`reading the upload for ${req.service} failed: ${e.message}`));
+        finish(isKilnError(e) ? e : failed(`reading the upload for ${req.service} failed: ${e.message}`));
         r.destroy();
       });
       req.body.pipe(r);
     } else r.end();
   });
-}
-
-function isKiln(e: unknown): e is KilnError {
-  return (e as { name?: string }).name === 'KilnError';
 }
 
 function readCa(file: string): Buffer {

@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
 import type { DiskFormat } from '../boot/types.js';
+import { outputFormatOf, withoutImageExtension } from '../boot/image.js';
 
-/** qemu-img's format name → Glance's disk_format. */
-export function glanceDiskFormat(format: DiskFormat): string {
-  return format === 'vpc' ? 'vhd' : format;
-}
+/** qemu-img's format name → Glance's disk_format (the same names as kiln's outputs). */
+export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
 
 /** What kiln's manifest records (only the parts publishing uses). */
 export interface ManifestFacts {
@@ -28,8 +27,7 @@ export interface Sidecar {
 
 /** NAME.manifest.json beside NAME.qcow2 (or .raw, .vhd, .vmdk, .img), when there is one. */
 export function readSidecar(image: string): Sidecar | undefined {
-  const base = image.replace(/\.(qcow2|raw|img|vhd|vhdx|vmdk)$/, '');
-  const file = `${base}.manifest.json`;
+  const file = `${withoutImageExtension(image)}.manifest.json`;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -119,7 +117,7 @@ export function imageRecord(o: {
 
 /** The default Glance name of an image file: its name without the extension. */
 export function defaultImageName(file: string): string {
-  return path.basename(file).replace(/\.(qcow2|raw|img|vhd|vhdx|vmdk)$/, '');
+  return withoutImageExtension(path.basename(file));
 }
 
 /** `--limit-rate 20M` → bytes per second (K, M, G: powers of 1024). */

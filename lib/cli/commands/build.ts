@@ -7,7 +7,7 @@ import { setDebug } from '../state.js';
 import { printPlan } from './plan.js';
 import { runBuild } from '../../build/run.js';
 import { isRoot, runThroughSudo } from '../../privilege/index.js';
-import { addPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
+import { buildPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
 
 /** `kiln build` / `disk-image-create` and `kiln ramdisk` / `ramdisk-image-create`. */
@@ -15,17 +15,15 @@ export function buildCommand(name: string, kind: BuildKind): Command {
   const what = kind === 'disk' ? 'build a disk image from flavours' : 'build a kernel + initramfs pair from flavours';
   const cmd = new Command(name).description(what).argument('<flavours...>', 'flavours to build');
   addBuildOptions(cmd);
-  if (kind === 'disk') {
-    cmd.option('--publish', 'upload the image to OpenStack Glance after the build (see kiln publish --help)');
-    addPublishOptions(cmd, '--publish-name');
-  }
+  const publishing = kind === 'disk' ? buildPublishOptions() : [];
+  for (const o of publishing) cmd.addOption(o);
   cmd.action(async (flavours: string[]) => {
     const config = configFromCommand(cmd);
     setDebug(config.settings.debug);
     const plan = makeBuildPlan(config, flavours, kind);
     const flags = cmd.opts<Record<string, unknown>>();
-    const given = PUBLISH_ONLY.filter((k) => cmd.getOptionValueSource(k) === 'cli');
-    if (!flags.publish && given.length > 0) throw invalid(`--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --publish`);
+    const given = publishing.slice(1).find((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli');
+    if (!flags.publish && given) throw invalid(`${given.long} needs --publish`);
     // Checked before anything is built: a bad cloud or property must not cost a build.
     const pub = flags.publish ? { settings: publishSettings(flags), file: publishedOutput(plan) } : undefined;
     if (config.settings.dryRun) {
@@ -33,7 +31,7 @@ export function buildCommand(name: string, kind: BuildKind): Command {
       return;
     }
     // The privileged or namespaced re-run only builds: credentials never enter it; this process publishes.
-    const argv = withoutPublishArgs(process.argv.slice(2));
+    const argv = withoutPublishArgs(process.argv.slice(2), publishing);
     if (!isRoot()) await exitUnlessOk(runThroughSudo(process.argv[1] as string, argv));
     else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
     else await runBuild(config, plan);
@@ -41,8 +39,6 @@ export function buildCommand(name: string, kind: BuildKind): Command {
   });
   return cmd;
 }
-
-const PUBLISH_ONLY = ['publishName', 'property', 'replace', 'deleteOld', 'osCloud', 'glanceEndpoint', 'token', 'limitRate', 'wait', 'visibility'];
 
 async function exitUnlessOk(code: Promise<number>): Promise<void> {
   const c = await code;

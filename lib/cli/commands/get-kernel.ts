@@ -3,11 +3,12 @@ import { Command } from 'commander';
 import { invalid } from '../../errors/index.js';
 import { installSignalHandlers } from '../../exec/cancel.js';
 import { extractKernel } from '../../inspect/kernel.js';
+import { withoutImageExtension } from '../../boot/image.js';
 import { withScope } from '../../scope/index.js';
 
 /** The default prefix: the image's name without its extension. */
 export function defaultPrefix(image: string): string {
-  return path.basename(image).replace(/\.(qcow2|raw|img|vhd|vmdk|vhdx)$/, '');
+  return withoutImageExtension(path.basename(image));
 }
 
 export function getKernelCommand(name: string): Command {

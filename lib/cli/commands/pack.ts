@@ -81,6 +81,8 @@ function argumentLine(a: ReturnType<typeof argumentsOf>[number]): string {
   return `    --${a.name} VALUE  ${a.description ?? ''} (${how}${a.choices ? `; one of ${a.choices.join(', ')}` : ''})`;
 }
 
+const isFile = (p: string): boolean => fs.existsSync(p) && fs.statSync(p).isFile();
+
 /** Options of pack that take a value (to tell their values from the spec operands in `--help SPEC`). */
 const VALUE_OPTIONS = new Set(['--image', '--root-filesystem', '--root', '--ssh', '--ssh-key', '--known-hosts', '--min-free', '--arg', '--resource-root']);
 
@@ -95,7 +97,7 @@ export function specHelp(tokens: readonly string[]): string {
   }
   if (operands.length === 0) return '';
   try {
-    const split = splitOperands(operands, (p) => fs.existsSync(p) && fs.statSync(p).isFile());
+    const split = splitOperands(operands, isFile);
     const file = 'file' in split.spec ? split.spec.file : findSpec(specRoots(process.env), split.spec.plugin, split.spec.version).file;
     const args = argumentsOf(file);
     return `\nArguments of ${file}:\n${args.length > 0 ? args.map(argumentLine).join('\n') : '    (none)'}\n`;
@@ -121,7 +123,7 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
     listAll(opts.json === true);
     return;
   }
-  const split = splitOperands(operands, (p) => fs.existsSync(p) && fs.statSync(p).isFile());
+  const split = splitOperands(operands, isFile);
   const targets = [opts.image, opts.root, opts.ssh].filter((t) => t !== undefined);
   if (targets.length !== 1) throw invalid('name exactly one target: --image FILE, --root DIR or --ssh HOST');
   const args = parseArgOptions(opts.arg ?? []);

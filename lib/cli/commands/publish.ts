@@ -25,13 +25,19 @@ interface PublishFlags {
   json?: boolean;
 }
 
-/** Options with a value, as spelt on the command line (for taking them out of a re-run's argv). */
-const VALUE_FLAGS = ['--publish-name', '--name', '--property', '--visibility', '--os-cloud', '--glance-endpoint', '--token', '--limit-rate', '--wait'];
-const BOOLEAN_FLAGS = ['--publish', '--replace', '--delete-old'];
+/** The options `kiln build` adds for publishing: --publish, then the connection and record options. */
+export function buildPublishOptions(): Option[] {
+  return [new Option('--publish', 'upload the image to OpenStack Glance after the build (see kiln publish --help)'), ...publishOptions('--publish-name')];
+}
 
 /** Adds the connection and record options; `nameFlag` is --name for publish, --publish-name for build. */
 export function addPublishOptions(cmd: Command, nameFlag: '--name' | '--publish-name'): Command {
-  return cmd
+  for (const o of publishOptions(nameFlag)) cmd.addOption(o);
+  return cmd;
+}
+
+function publishOptions(nameFlag: '--name' | '--publish-name'): Option[] {
+  return new Command()
     .addOption(new Option(`${nameFlag} <name>`, 'the image name in Glance (default: the file name without its extension)'))
     .addOption(new Option('--property <key=value>', 'an image property (repeatable); overrides the ones kiln derives').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .addOption(new Option('--visibility <visibility>', 'who may see the image').choices([...VISIBILITIES]).default('private'))
@@ -41,7 +47,7 @@ export function addPublishOptions(cmd: Command, nameFlag: '--name' | '--publish-
     .option('--glance-endpoint <url>', 'talk to this Glance directly (no Keystone), e.g. http://127.0.0.1:9292')
     .option('--token <token>', 'a token for --glance-endpoint, or to scope through Keystone [env OS_TOKEN with --glance-endpoint]')
     .option('--limit-rate <rate>', 'upload at most this many bytes per second (500K, 20M)')
-    .option('--wait <seconds>', 'how long to wait for Glance to make the image active after the upload', '600');
+    .option('--wait <seconds>', 'how long to wait for Glance to make the image active after the upload', '600').options as Option[];
 }
 
 /** Validates the publishing options into PublishOptions minus the file and name (set once known). */
@@ -101,7 +107,8 @@ export async function runPublish(file: string, name: string | undefined, setting
 }
 
 /** argv without the publishing options: the privileged (or namespaced) re-run builds, the caller publishes. */
-export function withoutPublishArgs(argv: readonly string[]): string[] {
+export function withoutPublishArgs(argv: readonly string[], options: readonly Option[] = buildPublishOptions()): string[] {
+  const takesValue = new Map(options.map((o) => [o.long as string, o.required || o.optional]));
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -110,12 +117,8 @@ export function withoutPublishArgs(argv: readonly string[]): string[] {
       break;
     }
     const flag = a.split('=')[0] as string;
-    if (BOOLEAN_FLAGS.includes(a)) continue;
-    if (VALUE_FLAGS.includes(flag) && flag !== '--name') {
-      if (!a.includes('=')) i += 1;
-      continue;
-    }
-    out.push(a);
+    if (!takesValue.has(flag)) out.push(a);
+    else if (takesValue.get(flag) && !a.includes('=')) i += 1;
   }
   return out;
 }

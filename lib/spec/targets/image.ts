@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readDiskInfo } from '../../boot/image.js';
+import { outputFormatOf, readDiskInfo } from '../../boot/image.js';
 import type { DiskFormat } from '../../boot/types.js';
 import { enterChroot } from '../../chroot/index.js';
 import { invalid } from '../../errors/index.js';
@@ -45,10 +45,6 @@ export function partitionNumber(spec: string): number {
   const n = m ? Number(m[1]) : NaN;
   if (!Number.isInteger(n) || n < 1) throw invalid(`--root-filesystem ${spec}: expected a partition such as /dev/sda1, /dev/vda2 or a partition number`);
   return n;
-}
-
-function writerFormat(format: DiskFormat): Format {
-  return format === 'vpc' ? 'vhd' : format;
 }
 
 export class ImageTarget implements Target {
@@ -141,7 +137,7 @@ export class ImageTarget implements Target {
     await this.unmountRoot();
     if (outcome !== 'commit' || this.testOnly) return;
     const st = fs.statSync(this.file);
-    const format = writerFormat(this.format);
+    const format: Format = outputFormatOf(this.format);
     await writeAtomically(this.scope, path.resolve(this.file), async (tmp) => {
       const input = { tree: '', raw: this.raw, dest: tmp, uncompressed: false, qcow2Compression: this.qcow2Compression, tools: new Set<string>() };
       for (const c of writerFor(format).commands(input)) await run(c.cmd, c.args, { label: `write ${this.file} (${c.cmd})` });
