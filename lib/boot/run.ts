@@ -42,7 +42,7 @@ export async function withBootedImage<T>(opts: BootOptions, fn: (vm: BootedVm) =
       throw failed(`boot: ${report.message}`, { detail: session.lines.slice(-15).join('\n'), hint: `console log: ${report.consoleLog}` });
     }
     let key: string | undefined;
-    const target = (): SshTarget => ({ port: prepared.plan.sshPort, key: (key ??= findSshKey(opts.sshKey)) });
+    const target = (): SshTarget => ({ port: prepared.plan.sshPort, key: (key ??= findSshKey(opts.sshKey)), ...(opts.sshUser ? { user: opts.sshUser } : {}) });
     const vm: BootedVm = {
       report,
       sshPort: prepared.plan.sshPort,
@@ -54,7 +54,7 @@ export async function withBootedImage<T>(opts: BootOptions, fn: (vm: BootedVm) =
     const result = await fn(vm);
     if (session.proc.isRunning() && report.ssh) {
       // A clean shutdown so that a --persist image keeps what the guest wrote; QEMU is stopped by the scope regardless.
-      void runSsh(target(), 'systemctl poweroff || poweroff', 15_000);
+      void runSsh(target(), opts.sshUser && opts.sshUser !== 'root' ? 'sudo -n systemctl poweroff || sudo -n poweroff' : 'systemctl poweroff || poweroff', 15_000);
       await stopSession(session, 60_000);
     }
     return result;
@@ -100,7 +100,7 @@ function failure(session: Session, reached: 'fatal' | 'exited' | undefined, what
 }
 
 async function awaitSsh(session: Session, prepared: Prepared, opts: BootOptions, deadline: number): Promise<Ending> {
-  const target: SshTarget = { port: prepared.plan.sshPort, key: findSshKey(opts.sshKey) };
+  const target: SshTarget = { port: prepared.plan.sshPort, key: findSshKey(opts.sshKey), ...(opts.sshUser ? { user: opts.sshUser } : {}) };
   const command = opts.sshCommand ?? 'true';
   let lastError = '';
   for (;;) {

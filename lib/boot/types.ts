@@ -43,9 +43,10 @@ export interface BootOptions {
   readonly timeoutS?: number;
   /** A console line that means success, instead of the login prompt. */
   readonly expect?: RegExp;
-  /** After the expectation, log in as root over SSH and run `sshCommand`. */
+  /** After the expectation, log in over SSH (as sshUser, default root) and run `sshCommand`. */
   readonly ssh?: boolean;
   readonly sshKey?: string;
+  readonly sshUser?: string;
   readonly sshCommand?: string;
   /** Where the timestamped console log goes (default: a file in the current directory). */
   readonly consoleLog?: string;

@@ -4,13 +4,35 @@ import path from 'node:path';
 import { run } from '../exec/index.js';
 import { packageManager, type PackageManager } from '../distro/index.js';
 import type { Logger } from '../log/index.js';
-import { batchPackages, readPackageInstalls, type PackagePhase, type PhasePackages } from '../packages/installs.js';
+import { batchPackages, readPackageInstalls, type PackageEntry, type PackagePhase, type PhasePackages } from '../packages/installs.js';
+import { mapNames, resolvePkgMap, resolveSvcMaps, type NameMap } from '../packages/name-maps.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { chrootEnv } from '../hooks/run.js';
 
+/**
+ * Every flavour's package-installs entries, each name mapped through that flavour's own pkg-map for the
+ * build's DISTRO_NAME / DIB_RELEASE (env is the build environment after environment.d).
+ */
 export function plannedPackages(plan: BuildPlan, arch: string, env: Readonly<Record<string, string>>): Record<PackagePhase, PhasePackages> {
+  const maps = pkgMaps(plan, env);
   const entries = plan.flavours.flatMap((f) => (f.files.packageInstalls ? readPackageInstalls(f.files.packageInstalls, f.name) : []));
-  return batchPackages(entries, arch, env);
+  const mapped = entries.flatMap((e): PackageEntry[] => mapNames([e.name], maps.get(e.flavour)).map((name) => ({ ...e, name })));
+  return batchPackages(mapped, arch, env);
+}
+
+/** Each flavour's pkg-map resolved for the build's distribution and release. */
+export function pkgMaps(plan: BuildPlan, env: Readonly<Record<string, string>>): Map<string, NameMap> {
+  const out = new Map<string, NameMap>();
+  for (const f of plan.flavours) {
+    if (f.files.pkgMap) out.set(f.name, resolvePkgMap(fs.readFileSync(f.files.pkgMap, 'utf8'), f.files.pkgMap, f.name, env.DISTRO_NAME ?? '', env.DIB_RELEASE ?? ''));
+  }
+  return out;
+}
+
+/** The flavours' svc-map files merged for the build's distribution. */
+export function svcMap(plan: BuildPlan, distro: string): NameMap {
+  const files = plan.flavours.flatMap((f) => (f.files.svcMap ? [{ text: fs.readFileSync(f.files.svcMap, 'utf8'), file: f.files.svcMap, flavour: f.name }] : []));
+  return resolveSvcMaps(files, distro);
 }
 
 export class TreePackages {

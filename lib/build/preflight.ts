@@ -3,12 +3,13 @@
  * by flavour and hook, instead of a failure minutes into the build.
  * - a hook that run-parts would skip because it is not executable, although it is a script (`#!`);
  * - a shell hook (sh, bash, dash) with a syntax error (`sh -n`);
- * - every package-installs file parses (file:line errors).
+ * - every package-installs file parses (file:line errors), and every pkg-map and svc-map file.
  */
 import fs from 'node:fs';
 import { invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { readPackageInstalls } from '../packages/installs.js';
+import { pkgMaps, svcMap } from './packages.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash']);
@@ -61,4 +62,6 @@ export async function preflight(plan: BuildPlan, release: string): Promise<void>
     }
   }
   for (const f of plan.flavours) if (f.files.packageInstalls) readPackageInstalls(f.files.packageInstalls, f.name);
+  pkgMaps(plan, { DISTRO_NAME: 'debian', DIB_RELEASE: release });
+  svcMap(plan, 'debian');
 }

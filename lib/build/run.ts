@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
 import { enterChroot } from '../chroot/index.js';
+import { unmountAllUnder } from '../mount/index.js';
 import { installSignalHandlers } from '../exec/cancel.js';
 import { setTracer } from '../exec/index.js';
 import { invalid } from '../errors/index.js';
 import { findPhase } from '../flavours/phases.js';
-import { runPhase, type HookContext } from '../hooks/run.js';
+import { runPhase, sourcedEnvironment, type HookContext } from '../hooks/run.js';
 import { Logger } from '../log/index.js';
 import { watchOuter } from '../namespace/index.js';
 import type { BuildPlan } from '../plan/build-plan.js';
@@ -22,7 +23,7 @@ import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
 import { makeBaseTree, baseMirror } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
-import { stageHooks } from './stage.js';
+import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
 import { writeOutputs } from '../output/index.js';
@@ -90,17 +91,19 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   const { envFiles } = stageHooks(plan, dirs.hooks);
   const mirror = baseMirror(config, plan);
   const env = hookEnv(config, plan, dirs, mirror?.mirror);
+  const disk = readDiskDecl(plan, config);
+  checkDiskOutputs(plan, disk);
+  env.DIB_BLOCK_DEVICE = disk.layout;
   const ctx: HookContext = { root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log };
+  const buildEnv = await sourcedEnvironment(ctx, plan.environment);
+  stageNameMaps(plan, dirs.hooks, buildEnv);
   const phase = (name: string): PlannedPhase => {
     const p = plan.phases.find((x) => x.name === name);
     if (!p || !findPhase(name)) throw new Error(`no phase ${name}`);
     return p;
   };
-  const packages = plannedPackages(plan, s.arch, env);
+  const packages = plannedPackages(plan, s.arch, buildEnv);
 
-  const disk = readDiskDecl(plan, config);
-  checkDiskOutputs(plan, disk);
-  env.DIB_BLOCK_DEVICE = disk.layout;
   await makeBaseTree(config, plan, dirs.root, mirror, log);
   await runPhase(ctx, phase('root.d'));
   if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
@@ -194,6 +197,11 @@ async function inChroot(dirs: BuildDirs, config: BuildConfig, log: Logger, withA
   try {
     await fn();
   } finally {
-    await log.step('leave the tree (unmount)', () => session.close());
+    await log.step('leave the tree (unmount)', async () => {
+      await session.close();
+      // Whatever a hook mounted in the tree (a cache bound in by root.d) goes too, before finalise.d and
+      // cleanup delete files there.
+      for (const m of await unmountAllUnder(dirs.root)) log.info(`  unmounted ${path.relative(dirs.root, m) || '.'} (mounted by a hook)`);
+    });
   }
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../exec/index.js';
-import { mountFs } from '../mount/index.js';
+import { mountFs, unmountAllUnder } from '../mount/index.js';
 import { currentOwner, ownerAlive, readOwnerFile } from '../namespace/owner.js';
 import { partialOwner } from '../output/atomic.js';
 import type { Scope } from '../scope/index.js';
@@ -24,8 +24,9 @@ export async function createWorkDir(scope: Scope, tmpfs: boolean): Promise<strin
   return dir;
 }
 
-/** rm -rf that never crosses into another filesystem (a leftover bind mount can't take /dev with it). */
+/** Unmounts whatever is still mounted below dir, then rm -rf that never crosses into another filesystem. */
 export async function removeTree(dir: string): Promise<void> {
+  await unmountAllUnder(dir);
   await run('rm', ['-rf', '--one-file-system', dir], { cancellable: false, allowFailure: true });
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
-import { PHASE_NAMES } from './phases.js';
+import { INSTALL_TYPE_DIR, PHASE_NAMES } from './phases.js';
 import type { Flavour, FlavourIndex, HookFile } from './types.js';
 
 /** kiln's own flavours directory (…/flavours beside lib/ and dist/). */
@@ -63,6 +63,8 @@ export function readFlavour(name: string, dir: string, searchPath: string): Flav
     .filter((h) => !h.directory)
     .map((h) => h.path)
     .sort();
+  const installTypeDirs: Record<string, HookFile[]> = {};
+  for (const e of hooks['install.d'] ?? []) if (e.directory && INSTALL_TYPE_DIR.test(e.name)) installTypeDirs[e.name] = listDir(e.path);
   const readme = ['README.md', 'README.rst', 'README'].map((r) => path.join(dir, r)).find((p) => fs.existsSync(p));
   return {
     name,
@@ -72,6 +74,7 @@ export function readFlavour(name: string, dir: string, searchPath: string): Flav
     provides: readList(path.join(dir, 'element-provides')),
     hooks,
     environment,
+    installTypeDirs,
     summary: readme ? firstLine(readme) : undefined,
     hasReadme: readme !== undefined,
     overrides: [],
@@ -81,7 +84,7 @@ export function readFlavour(name: string, dir: string, searchPath: string): Flav
 
 function optionalFiles(dir: string): Flavour['files'] {
   const pick = (...names: string[]) => names.map((n) => path.join(dir, n)).find((p) => fs.existsSync(p));
-  const files: { packageInstalls?: string; binaryDeps?: string; init?: string; imageSpec?: string; rootfs?: string } = {};
+  const files: { packageInstalls?: string; binaryDeps?: string; init?: string; imageSpec?: string; rootfs?: string; pkgMap?: string; svcMap?: string } = {};
   const pi = pick('package-installs.yaml', 'package-installs.json');
   if (pi) files.packageInstalls = pi;
   const bd = pick('binary-deps');
@@ -92,6 +95,10 @@ function optionalFiles(dir: string): Flavour['files'] {
   if (spec) files.imageSpec = spec;
   const rootfs = pick('rootfs.yaml');
   if (rootfs) files.rootfs = rootfs;
+  const pkgMap = pick('pkg-map');
+  if (pkgMap && !isDirectory(pkgMap)) files.pkgMap = pkgMap;
+  const svcMap = pick('svc-map');
+  if (svcMap && !isDirectory(svcMap)) files.svcMap = svcMap;
   return files;
 }
 

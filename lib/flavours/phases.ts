@@ -55,3 +55,6 @@ function leadingNumber(name: string): bigint {
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/** install.d/<prefix>-<type>-install/: hooks that run only when <prefix>'s install type is <type>. */
+export const INSTALL_TYPE_DIR = /^(.+)-([^-]+)-install$/;

@@ -1,6 +1,6 @@
 import { invalid } from '../errors/index.js';
 import { formatKind, type Format } from '../output/formats.js';
-import { HOOK_NAME, PHASES, compareHookNames, type PhaseDef } from './phases.js';
+import { HOOK_NAME, INSTALL_TYPE_DIR, PHASES, compareHookNames, type PhaseDef } from './phases.js';
 import type { FlavourIndex, PlannedHook, PlannedPhase, Resolved } from './types.js';
 
 export interface SkippedHook {
@@ -33,13 +33,23 @@ export function phaseRuns(phase: PhaseDef, formats: readonly Format[]): boolean 
  * Merges every resolved flavour's hooks per phase, ordered like run-parts. Pure over the index.
  * Two flavours shipping one hook name in one phase is an error naming both.
  */
-export function planPhases(index: FlavourIndex, resolved: Resolved, formats: readonly Format[]): PhasePlan {
+export function planPhases(index: FlavourIndex, resolved: Resolved, formats: readonly Format[], installType: (prefix: string) => string = () => 'source'): PhasePlan {
   const skipped: SkippedHook[] = [];
   const phases = PHASES.map((phase): PlannedPhase => {
     const byName = new Map<string, PlannedHook>();
     for (const { name: flavourName } of resolved.flavours) {
       const flavour = index.get(flavourName);
-      for (const file of flavour?.hooks[phase.name] ?? []) {
+      const files = [...(flavour?.hooks[phase.name] ?? [])];
+      // diskimage-builder's install types: install.d/<prefix>-<type>-install/ joins install.d when
+      // <prefix>'s install type (DIB_INSTALLTYPE_<prefix>, else DIB_DEFAULT_INSTALLTYPE) is <type>.
+      if (phase.name === 'install.d') {
+        for (const [dir, entries] of Object.entries(flavour?.installTypeDirs ?? {})) {
+          const m = INSTALL_TYPE_DIR.exec(dir);
+          if (m && installType(m[1] as string) === m[2]) files.push(...entries);
+        }
+      }
+      for (const file of files) {
+        if (file.directory && INSTALL_TYPE_DIR.test(file.name) && phase.name === 'install.d') continue;
         const why = skipReason(file);
         if (why) {
           skipped.push({ path: file.path, flavour: flavourName, why });

@@ -20,6 +20,8 @@ export interface Flavour {
   readonly hooks: Readonly<Record<string, readonly HookFile[]>>;
   /** environment.d files, in the order they are sourced. */
   readonly environment: readonly string[];
+  /** install.d/<prefix>-<type>-install/ directories (diskimage-builder's install types) → their entries. */
+  readonly installTypeDirs?: Readonly<Record<string, readonly HookFile[]>>;
   /** First line of README.md / README.rst, if any. */
   readonly summary: string | undefined;
   readonly hasReadme: boolean;
@@ -32,6 +34,10 @@ export interface Flavour {
     init?: string;
     imageSpec?: string;
     rootfs?: string;
+    /** diskimage-builder's per-element package name map (JSON). */
+    pkgMap?: string;
+    /** diskimage-builder's service name map (YAML). */
+    svcMap?: string;
   }>;
 }
 

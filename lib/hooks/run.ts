@@ -4,7 +4,7 @@
  * and a failure stops the build naming the flavour and the hook.
  */
 import path from 'node:path';
-import { failed } from '../errors/index.js';
+import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import type { Logger } from '../log/index.js';
@@ -41,7 +41,7 @@ async function runHook(ctx: HookContext, phase: PlannedPhase, name: string, flav
   const hookPath = path.posix.join(base, phase.name, name);
   const envFiles = ctx.envFiles.map((f) => path.posix.join(base, 'environment.d', f));
   const label = `[${flavour}] ${phase.name}/${name}`;
-  const env = inside ? chrootEnv(ctx.env) : ctx.env;
+  const env = inside ? chrootEnv(ctx.env) : hostEnv(ctx);
   const argv = inside
     ? ['chroot', ctx.root, treeShell(ctx.root), '-c', SOURCE_AND_EXEC, 'kiln-hook', hookPath, ...envFiles]
     : ['bash', '-c', SOURCE_AND_EXEC, 'kiln-hook', hookPath, ...envFiles];
@@ -66,9 +66,41 @@ async function runHook(ctx: HookContext, phase: PlannedPhase, name: string, flav
   return stdout;
 }
 
-/** Inside the tree: the standard PATH plus the flavours' bin/, and TMP_HOOKS_PATH as seen from inside. */
+const SOURCE_AND_PRINT = 'for f in "$@"; do printf "kiln-sourcing %s\\n" "$f" >&2; . "$f" >&2 || exit $?; done; env -0';
+
+/**
+ * The build environment as hooks see it: the environment.d files sourced on the host, in order. Package
+ * conditions and name maps are evaluated against it (DISTRO_NAME comes from an environment.d file).
+ * A file that fails (e.g. dib-init-system refusing DIB_INIT_SYSTEM) is bad input naming the file.
+ */
+export async function sourcedEnvironment(ctx: HookContext, planned: readonly { flavour: string; path: string }[]): Promise<Record<string, string>> {
+  const files = ctx.envFiles.map((f) => path.join(ctx.hooksDir, 'environment.d', f));
+  const r = await run('bash', ['-c', SOURCE_AND_PRINT, 'kiln-env', ...files], { env: ctx.env, label: 'environment.d', allowFailure: true, tailLines: 20 });
+  if (r.exitCode !== 0) {
+    const lines = r.stderr.split('\n');
+    const last = [...lines].reverse().find((l) => l.startsWith('kiln-sourcing '))?.slice('kiln-sourcing '.length) ?? '';
+    const name = path.basename(last);
+    const from = planned.find((e) => path.basename(e.path) === name);
+    const said = lines.filter((l) => l.trim() !== '' && !l.startsWith('kiln-sourcing ')).slice(-3).join('; ');
+    throw invalid(`[${from?.flavour ?? '?'}] environment.d/${name} exited ${r.exitCode}${said ? `: ${said}` : ''}`);
+  }
+  const env: Record<string, string> = {};
+  for (const entry of r.stdout.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Inside the tree: the standard PATH plus the flavours' bin/ and kiln's helpers, and TMP_HOOKS_PATH as seen from inside. */
 export function chrootEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...env, PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin`, TMP_HOOKS_PATH: HOOKS_INSIDE };
+  return { ...env, PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin:${HOOKS_INSIDE}/helpers`, TMP_HOOKS_PATH: HOOKS_INSIDE };
+}
+
+/** On the host: the caller's PATH, then the flavours' bin/ and kiln's helpers. */
+function hostEnv(ctx: HookContext): Record<string, string> {
+  const base = ctx.env.PATH ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+  return { ...ctx.env, PATH: `${base}:${ctx.hooksDir}/bin:${ctx.hooksDir}/helpers` };
 }
 
 /** The last KEY=value a phase's hooks printed (the seed's rule: the last value printed wins). */

@@ -64,6 +64,17 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Unmounts every mount at or below dir, deepest first, and returns their paths: the mounts a hook made
+ * (diskimage-builder's pip-cache binds a host cache into the tree) must go before anything deletes files
+ * in the tree, or the deletion would reach through them into the host.
+ */
+export async function unmountAllUnder(dir: string): Promise<string[]> {
+  const found = mountsUnder(dir);
+  for (const m of found) if (isMounted(m)) await unmount(m, true);
+  return found;
+}
+
 export function isMounted(dir: string): boolean {
   return mountsUnder(dir).includes(dir);
 }

@@ -9,6 +9,8 @@
  *     arch: amd64, arm64       # only on these architectures
  *     not-arch: i386           # never on these
  *     when: DIB_FOO = bar      # only when the condition(s) hold (=, !=); a list means all
+ *     installtype: package     # only when the flavour's install type (DIB_INSTALLTYPE_<flavour>,
+ *                              # else DIB_DEFAULT_INSTALLTYPE, else "source") is this one
  *
  * Parsing and filtering are pure; the result is one batched list per phase and action.
  */
@@ -28,6 +30,9 @@ export interface PackageEntry {
   readonly arch: readonly string[];
   readonly notArch: readonly string[];
   readonly when: readonly string[];
+  readonly installtype: string | undefined;
+  /** dib_python_version: only when DIB_PYTHON_VERSION (3 unless set) is this. */
+  readonly pythonVersion: string | undefined;
 }
 
 const KEYS = new Set(['phase', 'uninstall', 'build-only', 'arch', 'not-arch', 'when', 'installtype', 'dib_python_version']);
@@ -65,7 +70,13 @@ function parseEntry(name: string, o: Record<string, unknown>, file: string, flav
     arch: words(o.arch),
     notArch: words(o['not-arch']),
     when: Array.isArray(o.when) ? o.when.map(String) : o.when === undefined ? [] : [String(o.when)],
+    installtype: optional(o.installtype),
+    pythonVersion: optional(o.dib_python_version),
   };
+}
+
+function optional(v: unknown): string | undefined {
+  return v === undefined || v === null || v === '' ? undefined : String(v);
 }
 
 function truthy(v: unknown): boolean {
@@ -87,7 +98,14 @@ export function conditionHolds(cond: string, env: Readonly<Record<string, string
   return m[2] === '=' ? actual === m[3] : actual !== m[3];
 }
 
+/** A flavour's install type, as diskimage-builder's install-types element chooses it. */
+export function installTypeOf(flavour: string, env: Readonly<Record<string, string | undefined>>): string {
+  return env[`DIB_INSTALLTYPE_${flavour.replace(/-/g, '_')}`] || env.DIB_DEFAULT_INSTALLTYPE || 'source';
+}
+
 export function applies(e: PackageEntry, arch: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (e.installtype !== undefined && e.installtype !== installTypeOf(e.flavour, env)) return false;
+  if (e.pythonVersion !== undefined && e.pythonVersion !== (env.DIB_PYTHON_VERSION || '3')) return false;
   if (e.arch.length > 0 && !e.arch.includes(arch)) return false;
   if (e.notArch.includes(arch)) return false;
   return e.when.every((c) => conditionHolds(c, env));

@@ -4,6 +4,7 @@ import { planPhases, type SkippedHook } from '../flavours/plan.js';
 import { describeReason, resolveFlavours } from '../flavours/resolve.js';
 import type { Flavour, FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
 import { outputPaths, type Format } from '../output/formats.js';
+import { installTypeOf } from '../packages/installs.js';
 
 export type BuildKind = 'disk' | 'ramdisk';
 
@@ -46,7 +47,7 @@ export function planFromIndex(
   const s = config.settings;
   const resolved = resolveFlavours(index, named, { defaultOs: s.defaultOs, searchPaths: paths });
   const formats: Format[] = kind === 'ramdisk' ? ['tar'] : s.types;
-  const phasePlan = planPhases(index, resolved, kind === 'ramdisk' ? [] : formats);
+  const phasePlan = planPhases(index, resolved, kind === 'ramdisk' ? [] : formats, (prefix) => installTypeOf(prefix, config.env));
   const outputs =
     kind === 'ramdisk'
       ? [

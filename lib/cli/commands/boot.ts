@@ -10,6 +10,7 @@ import { setDebug } from '../state.js';
 interface BootFlags {
   ssh?: boolean;
   sshKey?: string;
+  sshUser?: string;
   sshCommand?: string;
   timeout: string;
   expect?: string;
@@ -67,10 +68,13 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     ssh: f.ssh === true,
     ...(f.sshKey !== undefined ? { sshKey: f.sshKey } : {}),
     ...(f.sshCommand !== undefined ? { sshCommand: f.sshCommand } : {}),
+    ...(f.sshUser !== undefined ? { sshUser: f.sshUser } : {}),
     ...(f.consoleLog !== undefined ? { consoleLog: f.consoleLog } : {}),
     ...(f.showConsole ? { onConsoleLine: (line: string, s: number) => process.stderr.write(`[${s.toFixed(1).padStart(6)}] ${line}\n`) } : {}),
   };
-  if ((f.sshKey !== undefined || f.sshCommand !== undefined) && !opts.ssh) throw invalid(`${f.sshKey !== undefined ? '--ssh-key' : '--ssh-command'} needs --ssh`);
+  const sshOnly = f.sshKey !== undefined ? '--ssh-key' : f.sshCommand !== undefined ? '--ssh-command' : f.sshUser !== undefined ? '--ssh-user' : undefined;
+  if (sshOnly && !opts.ssh) throw invalid(`${sshOnly} needs --ssh`);
+  if (f.sshUser !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$/i.test(f.sshUser)) throw invalid(`--ssh-user: "${f.sshUser}" is not a user name`);
   checkBootOptions(opts);
   return opts;
 }
@@ -79,8 +83,9 @@ export function bootCommand(): Command {
   return new Command('boot')
     .description('boot an image (or a kernel + initrd) in QEMU and report the seconds to each milestone')
     .argument('[image]', 'the disk image to boot (qcow2, raw, vhd or vmdk; never modified without --persist)')
-    .option('--ssh', 'after the login prompt, log in as root over SSH with the local key and run a command')
+    .option('--ssh', 'after the login prompt, log in over SSH (as root, or --ssh-user) with the local key and run a command')
     .option('--ssh-key <file>', 'the private key for --ssh (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)')
+    .option('--ssh-user <name>', 'the user --ssh logs in as (default root)')
     .option('--ssh-command <cmd>', 'the command --ssh runs (default: true)')
     .option('--timeout <seconds>', 'give up after this long', String(DEFAULT_TIMEOUT_S))
     .option('--expect <regex>', 'a console line that means success (default: a login prompt)')

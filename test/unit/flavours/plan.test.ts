@@ -72,3 +72,33 @@ describe('planPhases', () => {
     expect(p.environment.map((e) => `${e.path.split('/').pop()}@${e.flavour}`)).toEqual(['05-a@two', '10-b.bash@one']);
   });
 });
+
+describe('install types (install.d/<prefix>-<type>-install/)', () => {
+  const layout = {
+    p: {
+      one: {
+        ...os,
+        hooks: {
+          'install.d': { '10-always': 'exec', 'one-source-install': 'dir', 'one-package-install': 'dir', 'other-source-install': 'dir' },
+          'install.d/one-source-install': { '50-from-source': 'exec', 'data.txt': 'plain' },
+          'install.d/one-package-install': { '50-from-package': 'exec' },
+          'install.d/other-source-install': { '60-other-source': 'exec' },
+        },
+      },
+    },
+  };
+  function installHooks(types: Record<string, string>): string[] {
+    const { root, dirs } = makeTree(layout);
+    roots.push(root);
+    const index = discoverFlavours(searchPaths(dirs.p, '/nonexistent'));
+    const p = planPhases(index, resolveFlavours(index, ['one'], { defaultOs: null }), ['qcow2'], (prefix) => types[prefix] ?? types.default ?? 'source');
+    return (p.phases.find((ph) => ph.name === 'install.d')?.hooks ?? []).map((h) => h.name);
+  }
+  test('the default type (source) chooses the -source-install directories', () => {
+    expect(installHooks({})).toEqual(['10-always', '50-from-source', '60-other-source']);
+  });
+  test('a prefix\'s own type wins over the default', () => {
+    expect(installHooks({ one: 'package' })).toEqual(['10-always', '50-from-package', '60-other-source']);
+    expect(installHooks({ default: 'package' })).toEqual(['10-always', '50-from-package']);
+  });
+});
