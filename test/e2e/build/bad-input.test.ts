@@ -40,6 +40,10 @@ writeFlavour(path.join(F, 'os2'), { provides: ['operating-system'] });
 writeFlavour(path.join(F, 'failing'), { hooks: { 'install.d': { '50-fails': '#!/bin/sh\necho "disk quota exceeded" >&2\nexit 4\n' } } });
 writeFlavour(path.join(F, 'nobin'), {});
 fs.writeFileSync(path.join(F, 'nobin', 'binary-deps'), 'no-such-tool\n');
+writeFlavour(path.join(F, 'badmap'), {});
+fs.writeFileSync(path.join(F, 'badmap', 'pkg-map'), '{"family": {"debian": {"growpart": ["cloud-utils"]}}}\n');
+writeFlavour(path.join(F, 'badsvc'), {});
+fs.writeFileSync(path.join(F, 'badsvc', 'svc-map'), 'ssh:\n  default: [sshd\n');
 fs.writeFileSync(path.join(specs, 'unknown-validator.yaml'), 'validators:\n  - package: curl\n  - pkg: vim\n');
 fs.writeFileSync(path.join(specs, 'good.yaml'), 'validators:\n  - package: curl\n');
 fs.writeFileSync(path.join(specs, 'syntax.yaml'), 'validators:\n  - package: [curl\n');
@@ -65,6 +69,9 @@ const ROWS: Row[] = [
   ['environment.d with a syntax error', 'kiln', b('busybox', 'badenv'), {}, 2, /\[badenv\] environment\.d\/10-env\.bash: syntax error/],
   ['package-installs.yaml syntax', 'kiln', b('busybox', 'badpi'), {}, 2, /\[badpi\] .*package-installs\.yaml:\d+:\d+: Flow sequence/],
   ['package-installs.yaml unknown key', 'kiln', b('busybox', 'badkey'), {}, 2, /\[badkey\] .*package-installs\.yaml: curl: unknown key "phaze"/],
+  ['pkg-map with a list for a name', 'kiln', b('busybox', 'badmap'), {}, 2, /\[badmap\] .*badmap\/pkg-map: "family\.debian\.growpart" must be a string/],
+  ['svc-map syntax', 'kiln', b('busybox', 'badsvc'), {}, 2, /\[badsvc\] .*badsvc\/svc-map:\d+:\d+: /],
+  ['unknown DIB_INIT_SYSTEM (dib-init-system)', 'kiln', b('busybox', 'dib-init-system'), { DIB_INIT_SYSTEM: 'launchd' }, 2, /\[dib-init-system\] environment\.d\/99-dib-init-system exited 1: DIB_INIT_SYSTEM=launchd is not an init system kiln knows/],
   ['bad IMAGE_SIZE printed by a hook', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'fakedisk', 'badsize'], {}, 2, /block-device-size\.d printed IMAGE_SIZE=lots, which is not a size/],
   ['image size too small for the tree', 'kiln', ['build', '-t', 'raw', '--image-size', '1M', '-o', path.join(out, 'img'), 'busybox', 'fakedisk'], {}, 2, /image size 1 MiB is smaller than the tree needs/],
   ['unknown bootloader in disk.yaml', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'baddisk'], {}, 2, /\[baddisk\] .*disk\.yaml.*lilo/],

@@ -41,6 +41,8 @@ test.each([
   [[file, '--cpus', '0'], /--cpus: "0"/],
   [[file, '--accel', 'hvf'], /--accel.*hvf.*kvm, tcg/],
   [[file, '--ssh-command', 'uptime'], /--ssh-command needs --ssh/],
+  [[file, '--ssh-user', 'devuser'], /--ssh-user needs --ssh/],
+  [[file, '--ssh', '--ssh-user', 'dev user;rm'], /--ssh-user: "dev user;rm" is not a user name/],
   [[file, '--ssh', '--ssh-key', path.join(dir, 'nokey')], /--ssh-key: ".*nokey" does not exist/],
 ])('kiln boot %j', async (args, message) => {
   const r = await kiln(['boot', ...args]);
