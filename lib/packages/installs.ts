@@ -42,9 +42,7 @@ export function parsePackageInstalls(text: string, file: string, flavour: string
   try {
     doc = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    const msg = ((e as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw invalid(`[${flavour}] ${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${msg}`);
+    throw parseError(e, file, flavour);
   }
   if (doc === null || doc === undefined) return [];
   if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`[${flavour}] ${file}: expected a map of package names`);
@@ -73,6 +71,13 @@ function parseEntry(name: string, o: Record<string, unknown>, file: string, flav
     installtype: optional(o.installtype),
     pythonVersion: optional(o.dib_python_version),
   };
+}
+
+/** A YAML (or JSON) parse error as bad input naming the flavour and file:line:col. */
+export function parseError(e: unknown, file: string, flavour: string): Error {
+  const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  const msg = ((e as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return invalid(`[${flavour}] ${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${msg}`);
 }
 
 function optional(v: unknown): string | undefined {

@@ -10,6 +10,7 @@
  */
 import YAML from 'yaml';
 import { invalid } from '../errors/index.js';
+import { parseError } from './installs.js';
 
 export type NameMap = ReadonlyMap<string, string>;
 
@@ -70,8 +71,7 @@ export function resolveSvcMaps(files: readonly { text: string; file: string; fla
     try {
       doc = YAML.parse(text);
     } catch (e) {
-      const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-      throw invalid(`[${flavour}] ${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${((e as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`);
+      throw parseError(e, file, flavour);
     }
     if (doc === null || doc === undefined) continue;
     if (!isObject(doc)) throw invalid(`[${flavour}] ${file}: expected a map of service names`);
