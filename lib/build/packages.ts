@@ -8,6 +8,8 @@ import { batchPackages, readPackageInstalls, type PackageEntry, type PackagePhas
 import { mapNames, resolvePkgMap, resolveSvcMaps, type NameMap } from '../packages/name-maps.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { chrootEnv } from '../hooks/run.js';
+import { bindMount } from '../mount/index.js';
+import { Scope } from '../scope/index.js';
 
 /**
  * Every flavour's package-installs entries, each name mapped through that flavour's own pkg-map for the
@@ -35,6 +37,12 @@ export function svcMap(plan: BuildPlan, distro: string): NameMap {
   return resolveSvcMaps(files, distro);
 }
 
+/**
+ * kiln's package steps in a tree. Downloaded packages are kept in a cache shared by every build of the
+ * release and architecture (archives): it is bound into the tree only around kiln's own package-manager
+ * calls, which hold archives.lock (flock) meanwhile, so concurrent builds never meet on apt's own lock
+ * there, and a hook's apt-get uses the tree's private cache.
+ */
 export class TreePackages {
   private updated = false;
   private readonly pm: PackageManager;
@@ -44,6 +52,7 @@ export class TreePackages {
     private readonly env: Readonly<Record<string, string>>,
     private readonly log: Logger,
     private readonly offline: boolean,
+    private readonly archives?: string,
   ) {
     this.pm = packageManager('apt');
   }
@@ -74,11 +83,21 @@ export class TreePackages {
   }
 
   private async inTree(argv: readonly string[], label: string): Promise<void> {
-    await run('chroot', [this.root, ...argv], {
-      env: { ...chrootEnv(this.env), ...this.pm.env },
-      label,
-      onLine: (l) => this.log.output(l),
-    });
+    const opts = { env: { ...chrootEnv(this.env), ...this.pm.env }, label, onLine: (l: string) => this.log.output(l) };
+    const inside = path.join(this.root, 'var/cache/apt/archives');
+    if (!this.archives || !fs.existsSync(inside)) {
+      await run('chroot', [this.root, ...argv], opts);
+      return;
+    }
+    fs.mkdirSync(path.join(this.archives, 'partial'), { recursive: true });
+    const scope = new Scope();
+    try {
+      await bindMount(scope, this.archives, inside);
+      // Under the lock: what an interrupted build left half-downloaded goes, then apt runs.
+      await run('flock', ['--wait', '1800', `${this.archives}.lock`, 'sh', '-c', 'find "$1/partial" -type f -delete; shift; exec "$@"', 'kiln-apt', this.archives, 'chroot', this.root, ...argv], opts);
+    } finally {
+      await scope.close();
+    }
   }
 }
 

@@ -24,7 +24,7 @@ import { plannedPackages, TreePackages } from './packages.js';
 import { makeBaseTree, baseMirror } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
-import { createWorkDir, sweepStale } from './workdir.js';
+import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
 import { writeOutputs } from '../output/index.js';
 import { formatKind, type Format } from '../output/formats.js';
@@ -86,6 +86,15 @@ export interface BuildResult {
 async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string, specs: readonly FlavourSpec[]): Promise<BuildResult> {
   const s = config.settings;
   const work = await createWorkDir(scope, s.tmpfs);
+  try {
+    return await buildInWork(scope, config, plan, log, buildId, specs, work);
+  } catch (e) {
+    throw (await workDirFull(e, work)) ?? e;
+  }
+}
+
+async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string, specs: readonly FlavourSpec[], work: string): Promise<BuildResult> {
+  const s = config.settings;
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
   for (const d of [dirs.root, dirs.image]) fs.mkdirSync(d, { recursive: true });
   const { envFiles } = stageHooks(plan, dirs.hooks);
@@ -113,8 +122,8 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
 
   const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
   const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
-  if (chrootWork) await inChroot(dirs, config, log, true, async () => {
-    const tree = new TreePackages(dirs.root, env, log, s.offline);
+  if (chrootWork) await inChroot(dirs, log, async () => {
+    const tree = new TreePackages(dirs.root, env, log, s.offline, path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`));
     for (const name of chrootPhases) {
       const pk = packages[name];
       const extra = name === 'install.d' ? s.packages : [];
@@ -136,7 +145,7 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   }
   await runPhase(ctx, phase('pre-finalise.d'));
   if (phase('finalise.d').hooks.length > 0) {
-    await inChroot(dirs, config, log, false, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
+    await inChroot(dirs, log, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
   }
   const firstBoot = phase('first-boot.d');
   if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
@@ -179,7 +188,6 @@ async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: 
   return { layout: disk.layout, outputs: formats };
 }
 
-/** Runs fn with the tree entered (mounts, resolv.conf, policy-rc.d), and always leaves it. */
 /** Under sudo, outputs belong to the user who ran it (SUDO_UID/SUDO_GID), not to root. */
 function giveToCaller(files: readonly (string | undefined)[]): void {
   const uid = Number(process.env.SUDO_UID);
@@ -188,12 +196,9 @@ function giveToCaller(files: readonly (string | undefined)[]): void {
   for (const f of files) if (f && fs.existsSync(f)) fs.chownSync(f, uid, gid);
 }
 
-/** withArchives: bind the shared apt archive cache (only for the install phases, so a finalise hook's
- * `apt-get clean` cannot empty it). */
-async function inChroot(dirs: BuildDirs, config: BuildConfig, log: Logger, withArchives: boolean, fn: () => Promise<void>): Promise<void> {
-  const s = config.settings;
-  const aptArchives = withArchives ? path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`) : undefined;
-  const session = await enterChroot(dirs.root, { hooksDir: dirs.hooks, aptArchives });
+/** Runs fn with the tree entered (mounts, resolv.conf, policy-rc.d), and always leaves it. */
+async function inChroot(dirs: BuildDirs, log: Logger, fn: () => Promise<void>): Promise<void> {
+  const session = await enterChroot(dirs.root, { hooksDir: dirs.hooks });
   try {
     await fn();
   } finally {

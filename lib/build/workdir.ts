@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { failed } from '../errors/index.js';
 import { run } from '../exec/index.js';
-import { mountFs, unmountAllUnder } from '../mount/index.js';
+import { isMounted, mountFs, unmountAllUnder } from '../mount/index.js';
 import { currentOwner, ownerAlive, readOwnerFile } from '../namespace/owner.js';
 import { partialOwner } from '../output/atomic.js';
 import type { Scope } from '../scope/index.js';
@@ -22,6 +23,32 @@ export async function createWorkDir(scope: Scope, tmpfs: boolean): Promise<strin
   fs.writeFileSync(path.join(dir, MARKER), JSON.stringify(currentOwner()));
   if (tmpfs) await mountFs(scope, 'tmpfs', 'kiln-build', dir, { options: ['mode=0755'] });
   return dir;
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * A failure because the work directory's filesystem filled up becomes one clear error: where, how big that
+ * filesystem is, how far the build got. Undefined when the filesystem still has room (another cause).
+ */
+export async function workDirFull(e: unknown, work: string): Promise<Error | undefined> {
+  let st: fs.StatsFs;
+  try {
+    st = fs.statfsSync(work);
+  } catch {
+    return undefined;
+  }
+  const free = st.bavail * st.bsize;
+  const text = `${(e as Error).message ?? ''} ${(e as { detail?: string }).detail ?? ''}`;
+  if (free >= MiB && !(/No space left on device|ENOSPC/.test(text) && free < 16 * MiB)) return undefined;
+  const du = await run('du', ['-sxb', work], { allowFailure: true, cancellable: false });
+  const used = Number(du.stdout.split('\t')[0]);
+  const reached = Number.isFinite(used) ? `; the build had written ${(used / MiB).toFixed(1)} MiB there and needed more` : '';
+  const tmpfs = isMounted(work);
+  const cause = (e as Error).message ? `: ${(e as Error).message}` : '';
+  return failed(`no space left in the work directory ${work}${tmpfs ? ', kiln\'s tmpfs' : ''} (${((st.blocks * st.bsize) / MiB).toFixed(1)} MiB filesystem, ${(free / MiB).toFixed(1)} MiB free)${cause}${reached}`, {
+    hint: tmpfs ? 'build with --no-tmpfs (the work directory then lives on TMPDIR\'s filesystem), or add memory' : 'point TMPDIR at a larger filesystem: kiln makes its work directory there',
+  });
 }
 
 /** Unmounts whatever is still mounted below dir, then rm -rf that never crosses into another filesystem. */

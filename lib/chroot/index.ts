@@ -1,8 +1,9 @@
 /**
  * Entering a tree: /proc, /sys, /dev and /dev/pts mounted, the staged hooks visible read-only at
  * /tmp/in_target.d, the host's resolv.conf while the build runs, daemons blocked from starting
- * (policy-rc.d), the shared apt archive cache bound in. Everything is undone in reverse order by the
- * Scope, which restores the image's own resolv.conf and policy-rc.d.
+ * (policy-rc.d). Everything is undone in reverse order by the Scope, which restores the image's own
+ * resolv.conf and policy-rc.d. (The shared apt archive cache is bound in only around kiln's own package
+ * steps: see build/packages.ts.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,6 @@ export const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export interface ChrootOptions {
   /** Host directory with the staged hooks (TMP_HOOKS_PATH), bound read-only at /tmp/in_target.d. */
   readonly hooksDir?: string;
-  /** Host directory shared between builds for downloaded packages. */
-  readonly aptArchives?: string | undefined;
 }
 
 /** Sets the tree up for running commands inside it; the returned Scope undoes it all. */
@@ -28,10 +27,6 @@ export async function enterChroot(root: string, opts: ChrootOptions): Promise<Sc
     await bindMount(scope, '/dev', path.join(root, 'dev'));
     await bindMount(scope, '/dev/pts', path.join(root, 'dev/pts'));
     if (opts.hooksDir) await bindMount(scope, opts.hooksDir, path.join(root, HOOKS_INSIDE), { readonly: true });
-    if (opts.aptArchives && fs.existsSync(path.join(root, 'var/cache/apt'))) {
-      fs.mkdirSync(path.join(opts.aptArchives, 'partial'), { recursive: true });
-      await bindMount(scope, opts.aptArchives, path.join(root, 'var/cache/apt/archives'));
-    }
     replaceFile(scope, root, 'etc/resolv.conf', hostResolvConf());
     replaceFile(scope, root, 'usr/sbin/policy-rc.d', '#!/bin/sh\n# kiln: no daemons start during the build\nexit 101\n', 0o755);
     return scope;

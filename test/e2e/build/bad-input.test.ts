@@ -48,6 +48,7 @@ fs.writeFileSync(path.join(specs, 'unknown-validator.yaml'), 'validators:\n  - p
 fs.writeFileSync(path.join(specs, 'good.yaml'), 'validators:\n  - package: curl\n');
 fs.writeFileSync(path.join(specs, 'syntax.yaml'), 'validators:\n  - package: [curl\n');
 fs.writeFileSync(path.join(specs, 'reserved.yaml'), 'arguments:\n  distro:\n    description: no\nvalidators:\n  - script: missing.sh\n');
+fs.writeFileSync(path.join(work, 'known_hosts'), '');
 fs.writeFileSync(path.join(work, 'bad.env'), 'DIB_IMAGE_SIZE=enormous\n');
 fs.writeFileSync(path.join(work, 'notimage.qcow2'), 'just text\n');
 const mbr = Buffer.alloc(1 << 20);
@@ -90,6 +91,7 @@ const ROWS: Row[] = [
   ['image-pack: YAML syntax error', 'image-pack', ['--root', tree, '--test-only', path.join(specs, 'syntax.yaml')], {}, 2, /syntax\.yaml:\d+:\d+/],
   ['image-pack: reserved argument name and missing script', 'kiln', ['pack', '--root', tree, '--test-only', path.join(specs, 'reserved.yaml')], {}, 2, /reserved\.yaml: 3 problems/],
   ['image-pack: missing spec', 'image-pack', ['--root', tree, path.join(specs, 'none.yaml')], {}, 2, /spec ".*none\.yaml" does not exist/],
+  ['image-pack: SSH target unreachable', 'kiln', ['pack', '--ssh', 'root@127.0.0.1:1', '--known-hosts', path.join(work, 'known_hosts'), '--test-only', path.join(specs, 'good.yaml')], {}, 1, /host root@127\.0\.0\.1:1 is unreachable: .*Connection refused/],
   ['image-pack: root that does not exist', 'image-pack', ['--root', path.join(work, 'none'), path.join(specs, 'good.yaml')], {}, 2, /root tree ".*none" does not exist/],
   ['disk-image-get-kernel on a file that is not an image', 'disk-image-get-kernel', ['-d', out, path.join(work, 'notimage.qcow2')], {}, 2, /notimage\.qcow2" has no kernel/],
   ['disk-image-get-kernel on a missing image', 'disk-image-get-kernel', ['-d', out, path.join(work, 'none.qcow2')], {}, 2, /image ".*none\.qcow2" does not exist/],

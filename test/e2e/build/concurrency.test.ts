@@ -1,7 +1,7 @@
 /**
  * Builds side by side and builds that run out of space, on the busybox tree: two builds to different
  * outputs both succeed while a third to a busy output is refused (exit 2) without touching it; a lock left
- * by a killed build is taken over; an output directory that fills up fails clearly and leaves nothing.
+ * by a killed build is taken over; an output or work directory that fills up fails clearly and leaves nothing.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,8 +14,10 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-conc-'));
 const F = path.join(work, 'flavours');
 const out = path.join(work, 'out');
 const full = path.join(work, 'full');
+const smallTmp = path.join(work, 'small-tmp');
 fs.mkdirSync(out);
 fs.mkdirSync(full);
+fs.mkdirSync(smallTmp);
 writeFlavour(path.join(F, 'slow'), { hooks: { 'install.d': { '50-slow': '#!/bin/sh\necho KILN-SLOW-STARTED\nsleep "${KILN_SLOW_SECONDS:-4}"\n' } } });
 const env = { ELEMENTS_PATH: F };
 const build = (name: string, ...flavours: string[]) => ['build', '-t', 'tar', '-o', path.join(out, name), 'busybox', ...flavours];
@@ -90,4 +92,23 @@ test('an output directory that fills up: exit 1, one clear line (where, how much
   expect(errors[0]).toMatch(new RegExp(`no space left in ${full} writing img\\.tar: 1\\.0 MiB was free`));
   expect(fs.readdirSync(full)).toEqual([]);
   expectNoLeaks(before, full);
+});
+
+test('a work directory that fills up (TMPDIR on a 512 KiB filesystem): exit 1, one clear line (where, how big, how far), nothing leaked', async () => {
+  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'kiln-e2e-small-tmp', smallTmp]).status).toBe(0);
+  try {
+    fs.writeFileSync(path.join(out, 'img.tar'), 'the previous image\n');
+    const before = hostState();
+    const r = await kiln(['build', '--no-tmpfs', '-t', 'tar', '-o', path.join(out, 'img'), 'busybox'], { env: { ...env, TMPDIR: smallTmp } });
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('kiln: error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`no space left in the work directory ${smallTmp}/kiln-build-\\w+ \\(0\\.5 MiB filesystem, 0\\.\\d MiB free\\): \\[busybox\\] root\\.d/10-busybox-tree exited 1; the build had written \\d+\\.\\d MiB there and needed more`));
+    expect(r.stderr).toContain('point TMPDIR at a larger filesystem');
+    expect(fs.readdirSync(smallTmp)).toEqual([]);
+    expect(fs.readFileSync(path.join(out, 'img.tar'), 'utf8')).toBe('the previous image\n');
+    expectNoLeaks(before, out);
+  } finally {
+    spawnSync('umount', [smallTmp]);
+  }
 });
