@@ -29,17 +29,35 @@ export function searchPaths(elementsPath: string | undefined, builtin = builtinF
   return [...new Set(all)];
 }
 
-/** Reads every flavour on the search path. Earlier entries override later ones of the same name. */
-export function discoverFlavours(paths: readonly string[]): FlavourIndex {
+/** Whether a search-path entry is diskimage-builder's own elements directory (it ships package-installs-v2). */
+export function isDibElementsDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'package-installs', 'bin', 'package-installs-v2'));
+}
+
+/**
+ * Reads every flavour on the search path. Earlier entries override later ones of the same name, with one
+ * exception: kiln's own flavour beats one of the same name from diskimage-builder's own elements directory
+ * (its `vm`, `debian-minimal`, `package-installs`, … need diskimage-builder's internals; kiln's provide the
+ * same contract), so that directory can be put on ELEMENTS_PATH whole. A user's own override still wins.
+ */
+export function discoverFlavours(paths: readonly string[], builtin = builtinFlavoursDir()): FlavourIndex {
   const index = new Map<string, Flavour>();
   const shadowed = new Map<string, string[]>();
+  const dib = new Map<string, boolean>();
+  const fromDib = (f: Flavour) => dib.get(f.searchPath) ?? (dib.set(f.searchPath, isDibElementsDir(f.searchPath)), dib.get(f.searchPath) as boolean);
   for (const searchPath of paths) {
     if (!fs.existsSync(searchPath)) continue;
     for (const entry of fs.readdirSync(searchPath, { withFileTypes: true }).sort(byName)) {
       if (entry.name.startsWith('.')) continue;
       const dir = path.join(searchPath, entry.name);
       if (!isDirectory(dir)) continue;
-      if (index.has(entry.name)) {
+      const current = index.get(entry.name);
+      if (current && path.resolve(searchPath) === path.resolve(builtin) && fromDib(current)) {
+        index.set(entry.name, readFlavour(entry.name, dir, searchPath));
+        shadowed.set(entry.name, [current.dir, ...(shadowed.get(entry.name) ?? [])]);
+        continue;
+      }
+      if (current) {
         shadowed.set(entry.name, [...(shadowed.get(entry.name) ?? []), dir]);
         continue;
       }

@@ -15,6 +15,8 @@ export interface PlannedFlavour {
   readonly why: string;
   readonly summary: string | undefined;
   readonly files: Flavour['files'];
+  /** Flavours of the same name this one wins over (further down the search path, or diskimage-builder's own). */
+  readonly overrides: readonly string[];
 }
 
 export interface BuildPlan {
@@ -59,7 +61,7 @@ export function planFromIndex(
     kind,
     flavours: resolved.flavours.map(({ name, reason }) => {
       const f = index.get(name);
-      return { name, dir: f?.dir ?? '', reason, why: describeReason(reason), summary: f?.summary, files: f?.files ?? {} };
+      return { name, dir: f?.dir ?? '', reason, why: describeReason(reason), summary: f?.summary, files: f?.files ?? {}, overrides: f?.overrides ?? [] };
     }),
     defaultOsAdded: resolved.defaultOsAdded,
     provided: resolved.provided,

@@ -5,7 +5,7 @@ export function renderPlan(plan: BuildPlan): string {
   const out: string[] = [];
   out.push(`Flavours (${plan.flavours.length}):`);
   const width = Math.max(...plan.flavours.map((f) => f.name.length));
-  for (const f of plan.flavours) out.push(`  ${f.name.padEnd(width)}  ${f.why}`);
+  for (const f of plan.flavours) out.push(`  ${f.name.padEnd(width)}  ${f.why}${f.overrides.length > 0 ? `  (overrides ${f.overrides.join(', ')})` : ''}`);
   if (plan.defaultOsAdded) out.push(`  (kiln added "${plan.defaultOsAdded}": no named flavour provides operating-system)`);
   const virtuals = Object.entries(plan.provided);
   if (virtuals.length > 0) out.push(`Provided: ${virtuals.map(([v, by]) => `${v} by ${by}`).join(', ')}`);

@@ -15,7 +15,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-stage-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function flavour(name: string, files: PlannedFlavour['files'] = {}): PlannedFlavour {
-  return { name, dir: path.join(root, 'flavours', name), reason: { kind: 'named' }, why: 'named', summary: undefined, files };
+  return { name, dir: path.join(root, 'flavours', name), reason: { kind: 'named' }, why: 'named', summary: undefined, files, overrides: [] };
 }
 
 const fl = path.join(root, 'flavours');

@@ -23,6 +23,26 @@ describe('searchPaths and discoverFlavours', () => {
     expect(index.get('vm')?.summary).toBe('vm');
   });
 
+  test('kiln\'s own flavour beats the same name in diskimage-builder\'s elements directory, not in a user\'s', () => {
+    const { root, dirs } = makeTree({
+      mine: { 'debian-minimal': { readme: '# my own debian-minimal' } },
+      dib: { vm: { readme: '# dib vm' }, 'debian-minimal': { readme: '# dib debian-minimal' }, 'package-installs': { readme: '# dib pi' }, growroot: { readme: '# dib growroot' } },
+      builtin: { vm: { readme: '# kiln vm' }, 'debian-minimal': { readme: '# kiln dm' }, 'package-installs': { readme: '# kiln pi' } },
+    });
+    roots.push(root);
+    fs.mkdirSync(path.join(dirs.dib!, 'package-installs', 'bin'));
+    fs.writeFileSync(path.join(dirs.dib!, 'package-installs', 'bin', 'package-installs-v2'), '');
+    const index = discoverFlavours(searchPaths(`${dirs.mine}:${dirs.dib}`, dirs.builtin), dirs.builtin);
+    expect(index.get('vm')?.summary).toBe('kiln vm');
+    expect(index.get('vm')?.overrides).toEqual([path.join(dirs.dib!, 'vm')]);
+    expect(index.get('package-installs')?.summary).toBe('kiln pi');
+    expect(index.get('growroot')?.summary).toBe('dib growroot');
+    expect(index.get('debian-minimal')?.summary).toBe('my own debian-minimal');
+    // Without the marker, the directory is anybody's: its flavours win as usual.
+    fs.rmSync(path.join(dirs.dib!, 'package-installs', 'bin'), { recursive: true });
+    expect(discoverFlavours(searchPaths(dirs.dib, dirs.builtin), dirs.builtin).get('vm')?.summary).toBe('dib vm');
+  });
+
   test.each([
     ['a missing directory', (root: string) => path.join(root, 'missing')],
     ['a file', (root: string) => { const f = path.join(root, 'file'); fs.writeFileSync(f, ''); return f; }],
