@@ -19,6 +19,7 @@ export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, m
     TMP_HOOKS_PATH: dirs.hooks,
     TMP_BUILD_DIR: dirs.work,
     TMP_IMAGE_DIR: dirs.image,
+    _LIB: path.join(dirs.hooks, 'lib'),
     IMAGE_NAME: path.resolve(s.output),
     IMAGE_ELEMENT: plan.flavours.map((f) => f.name).join(' '),
     IMAGE_ELEMENT_YAML: JSON.stringify(Object.fromEntries(plan.flavours.map((f) => [f.name, f.dir]))),

@@ -116,3 +116,17 @@ describe('sourcedEnvironment', () => {
     await expect(sourcedEnvironment(ctx(['10-one', '99-bad']), planned)).rejects.toMatchObject({ kind: 'invalid', message: '[dib-init-system] environment.d/99-bad exited 1: DIB_INIT_SYSTEM is wrong' });
   });
 });
+
+test('$_LIB/img-functions: select_boot_kernel_initrd picks the newest kernel and initrd (or the patterns), under set -eu', () => {
+  const tree = path.join(root, 'tree');
+  fs.mkdirSync(path.join(tree, 'boot'), { recursive: true });
+  for (const f of ['vmlinuz-6.1.0-9-amd64', 'vmlinuz-6.1.0-27-amd64', 'initrd.img-6.1.0-9-amd64', 'initrd.img-6.1.0-27-amd64', 'config-6.1.0-27-amd64']) fs.writeFileSync(path.join(tree, 'boot', f), '');
+  const pick = (env: Record<string, string> = {}) => bash(`set -eu -o pipefail; . ${hooks}/lib/img-functions; select_boot_kernel_initrd ${tree}; echo "$KERNEL:$RAMDISK:$BOOTDIR"`, env);
+  expect(pick().stdout).toBe(`vmlinuz-6.1.0-27-amd64:initrd.img-6.1.0-27-amd64:${tree}/boot\n`);
+  expect(pick({ DIB_BAREMETAL_KERNEL_PATTERN: 'vmlinuz-*-9-*', DIB_BAREMETAL_INITRD_PATTERN: 'initrd.img-*-9-*' }).stdout).toBe(`vmlinuz-6.1.0-9-amd64:initrd.img-6.1.0-9-amd64:${tree}/boot\n`);
+  const none = bash(`set -eu -o pipefail; . ${hooks}/lib/img-functions; select_boot_kernel_initrd ${root}/nowhere`);
+  expect(none.status).not.toBe(0);
+  expect(none.stderr).toContain('no kernel (vmlinu*) or initrd (initrd*)');
+  const unmatched = bash(`set -eu -o pipefail; . ${hooks}/lib/img-functions; select_boot_kernel_initrd ${tree}`, { DIB_BAREMETAL_KERNEL_PATTERN: 'bzImage*', DIB_BAREMETAL_INITRD_PATTERN: 'initrd*' });
+  expect(unmatched.stderr).toContain('no kernel (bzImage*) or initrd (initrd*)');
+});
