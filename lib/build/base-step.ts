@@ -2,7 +2,7 @@
 import type { BuildConfig } from '../config/config.js';
 import type { Logger } from '../log/index.js';
 import type { BuildPlan } from '../plan/build-plan.js';
-import { ensureBase, extractBase, readRootfsDecl } from '../rootfs/base.js';
+import { ensureBase, extractBase, readRootfsDecl, type BaseSpec } from '../rootfs/base.js';
 import { resolveMirrors, type Mirrors } from '../rootfs/mirror.js';
 
 /** The mirrors, when some flavour declares a base tree (or the user set one). */
@@ -11,13 +11,20 @@ export function baseMirror(config: BuildConfig, plan: BuildPlan): Mirrors | unde
   return needs ? resolveMirrors(config.settings.mirror, config.env) : undefined;
 }
 
-export async function makeBaseTree(config: BuildConfig, plan: BuildPlan, root: string, mirrors: Mirrors | undefined, log: Logger): Promise<void> {
+/** What shapes the base tree: the flavour's rootfs.yaml, the release, the architecture and the mirrors. */
+export function baseSpec(config: BuildConfig, plan: BuildPlan, mirrors: Mirrors | undefined): (BaseSpec & { flavour: string }) | undefined {
   const decl = plan.flavours.find((f) => f.files.rootfs);
-  if (!decl?.files.rootfs || !mirrors) return;
+  if (!decl?.files.rootfs || !mirrors) return undefined;
   const d = readRootfsDecl(decl.files.rootfs, decl.name);
   const s = config.settings;
-  const spec = { ...d, release: s.release, arch: s.arch, mirror: mirrors.mirror, security: mirrors.security };
-  const { tarball } = await log.step(`base tree [${decl.name}] ${s.release}/${s.arch}`, async () => {
+  return { ...d, release: s.release, arch: s.arch, mirror: mirrors.mirror, security: mirrors.security, flavour: decl.name };
+}
+
+export async function makeBaseTree(config: BuildConfig, plan: BuildPlan, root: string, mirrors: Mirrors | undefined, log: Logger): Promise<void> {
+  const spec = baseSpec(config, plan, mirrors);
+  if (!spec) return;
+  const s = config.settings;
+  const { tarball } = await log.step(`base tree [${spec.flavour}] ${s.release}/${s.arch}`, async () => {
     const r = await ensureBase(spec, s.imageCache, s.offline, log);
     log.info(`  base tree cache ${r.hit ? 'hit' : 'miss (created)'}: ${r.tarball}`);
     return r;

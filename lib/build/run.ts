@@ -30,6 +30,8 @@ import { writeOutputs } from '../output/index.js';
 import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
+import { afterStep, buildStepInputs, logStatuses, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
+import { StepCache } from '../cache/store.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
 import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-step.js';
@@ -112,43 +114,79 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
     return p;
   };
   const packages = plannedPackages(plan, s.arch, buildEnv);
-
-  await makeBaseTree(config, plan, dirs.root, mirror, log);
-  await runPhase(ctx, phase('root.d'));
-  if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
-    throw invalid('root.d left an empty tree: no operating-system flavour created one');
-  }
-  await runPhase(ctx, phase('extra-data.d'));
-
-  const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
-  const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
-  if (chrootWork) await inChroot(dirs, log, async () => {
-    const tree = new TreePackages(dirs.root, env, log, s.offline, path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`));
-    for (const name of chrootPhases) {
-      const pk = packages[name];
-      const extra = name === 'install.d' ? s.packages : [];
-      if (pk.install.length + pk.uninstall.length > 0 && !tree.available()) {
-        throw invalid(`packages requested for ${name} (${[...pk.install, ...pk.uninstall].join(', ')}) but the tree has no package manager`);
-      }
-      await tree.apply(name, pk);
-      await runPhase(ctx, phase(name));
-      if (extra.length > 0) await tree.apply('-p', { install: extra, uninstall: [] });
+  const cache = s.cache ? StepCache.under(s.imageCache) : undefined;
+  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work), s.output);
+  logStatuses(log, statuses);
+  let resume = resumeIndex(statuses);
+  const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;
+  let restored: Record<string, string> = {};
+  if (resume >= 0 && cache) {
+    const at = statuses[resume] as StepStatus;
+    const ok = await log.step(`restore ${at.step} from the step cache (${at.key.slice(0, 12)})`, () => cache.restore(at.key, dirs.root));
+    if (ok) restored = { ...cache.get(at.key)?.values };
+    else {
+      log.info(`  the entry ${at.key.slice(0, 12)} was pruned meanwhile: building every step`);
+      fs.rmSync(dirs.root, { recursive: true, force: true });
+      fs.mkdirSync(dirs.root);
+      resume = -1;
     }
-    await applyFlavourSpecs(specs, dirs.root, false, log);
-  });
-  await runPhase(ctx, phase('post-root.d'));
+  }
+  const after = async (name: string, t0: number, values?: Record<string, string>) =>
+    afterStep(cache, status(name), { root: dirs.root, output: s.output, flavours: plan.flavours.map((f) => f.name), limit: s.cacheSize, keep: statuses.map((x) => x.key), log, seconds: (Date.now() - t0) / 1000, ...(values ? { values } : {}) });
+
+  let t0 = Date.now();
+  if (resume < 0) {
+    await makeBaseTree(config, plan, dirs.root, mirror, log);
+    await runPhase(ctx, phase('root.d'));
+    if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
+      throw invalid('root.d left an empty tree: no operating-system flavour created one');
+    }
+  }
+  await after('root', t0);
+
+  t0 = Date.now();
+  if (resume < 1) {
+    await runPhase(ctx, phase('extra-data.d'));
+    const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
+    const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
+    if (chrootWork) await inChroot(dirs, log, async () => {
+      const tree = new TreePackages(dirs.root, env, log, s.offline, path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`));
+      for (const name of chrootPhases) {
+        const pk = packages[name];
+        const extra = name === 'install.d' ? s.packages : [];
+        if (pk.install.length + pk.uninstall.length > 0 && !tree.available()) {
+          throw invalid(`packages requested for ${name} (${[...pk.install, ...pk.uninstall].join(', ')}) but the tree has no package manager`);
+        }
+        await tree.apply(name, pk);
+        await runPhase(ctx, phase(name));
+        if (extra.length > 0) await tree.apply('-p', { install: extra, uninstall: [] });
+      }
+      await applyFlavourSpecs(specs, dirs.root, false, log);
+    });
+  }
+  await after('install', t0);
+
+  t0 = Date.now();
   let sizeBytes = config.settings.imageSize;
   let blockDevice: string | undefined;
-  if (phase('block-device-size.d').runs) {
-    sizeBytes = chooseSize(lastValue(await runPhase(ctx, phase('block-device-size.d')), 'IMAGE_SIZE'), config);
-    blockDevice = lastValue(await runPhase(ctx, phase('block-device.d')), 'IMAGE_BLOCK_DEVICE');
+  if (resume < 2) {
+    await runPhase(ctx, phase('post-root.d'));
+    const values: Record<string, string> = {};
+    if (phase('block-device-size.d').runs) {
+      const printed = lastValue(await runPhase(ctx, phase('block-device-size.d')), 'IMAGE_SIZE');
+      if (printed !== undefined) values.IMAGE_SIZE = printed;
+      blockDevice = lastValue(await runPhase(ctx, phase('block-device.d')), 'IMAGE_BLOCK_DEVICE');
+    }
+    await runPhase(ctx, phase('pre-finalise.d'));
+    if (phase('finalise.d').hooks.length > 0) {
+      await inChroot(dirs, log, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
+    }
+    const firstBoot = phase('first-boot.d');
+    if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
+    restored = values;
   }
-  await runPhase(ctx, phase('pre-finalise.d'));
-  if (phase('finalise.d').hooks.length > 0) {
-    await inChroot(dirs, log, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
-  }
-  const firstBoot = phase('first-boot.d');
-  if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
+  await after('finalise', t0, restored);
+  if (phase('block-device-size.d').runs) sizeBytes = chooseSize(restored.IMAGE_SIZE, config);
   await runPhase(ctx, phase('cleanup.d'));
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');

@@ -7,6 +7,7 @@ import { packCommand } from './commands/pack.js';
 import { getKernelCommand } from './commands/get-kernel.js';
 import { planCommand } from './commands/plan.js';
 import { publishCommand } from './commands/publish.js';
+import { cacheCommand } from './commands/cache.js';
 import { isDebug } from './state.js';
 
 export type Entry = 'kiln' | 'disk-image-create' | 'ramdisk-image-create' | 'disk-image-get-kernel' | 'image-pack';
@@ -28,6 +29,7 @@ export function program(entry: Entry): Command {
       root.addCommand(bootCommand());
       root.addCommand(flavoursCommand());
       root.addCommand(publishCommand());
+      root.addCommand(cacheCommand());
       return root;
     }
     case 'disk-image-create':

@@ -33,14 +33,14 @@ const SIZE_UNITS: Record<string, number> = { '': 2 ** 30, k: 2 ** 10, m: 2 ** 20
  * An image size in bytes. A bare number is GiB, as diskimage-builder's --image-size; a K/M/G/T suffix
  * (optionally followed by B or iB) is also accepted: "2", "2.5", "512M", "3GiB".
  */
-export function parseSize(raw: string, where: string): number {
+export function parseSize(raw: string, where: string, what = 'an image'): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(raw);
   const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   if (!m || unit === undefined) {
     throw invalid(`${where}: "${raw}" is not a size (examples: 2, 2.5, 512M, 3G)`);
   }
   const bytes = Math.round(Number(m[1]) * unit);
-  if (bytes < 2 ** 20) throw invalid(`${where}: "${raw}" is too small for an image (at least 1M)`);
+  if (bytes < 2 ** 20) throw invalid(`${where}: "${raw}" is too small for ${what} (at least 1M)`);
   return bytes;
 }
 

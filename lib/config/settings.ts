@@ -32,6 +32,7 @@ export interface BuildSettings {
   boot: boolean;
   check: boolean;
   cache: boolean;
+  cacheSize: number;
   ramdiskCompression: 'gzip' | 'zstd';
 }
 
@@ -97,10 +98,11 @@ export const SETTINGS: readonly Setting[] = [
   setting({ key: 'boot', flags: '--boot', help: 'boot the image in QEMU after building it', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'check', flags: '--check', env: 'KILN_CHECK', help: "check the finished tree against the flavours' image.yaml specs (test-only); fail the build if one does not hold", default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'ramdiskCompression', flags: '--ramdisk-compression <method>', env: 'KILN_RAMDISK_COMPRESSION', help: 'how ramdisk-image-create compresses the initramfs: gzip or zstd', default: () => 'gzip' as const, parse: parseChoice(['gzip', 'zstd'] as const) }),
-  setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
+  setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache (neither restore nor store)", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
+  setting({ key: 'cacheSize', flags: '--cache-size <size>', env: 'KILN_CACHE_SIZE', help: 'size limit of the step cache; least recently used entries go first (default 10G)', default: () => 10 * 2 ** 30, parse: (raw, where) => parseSize(raw, where, 'the step cache') }),
 ];
 
-function defaultCache(): string {
+export function defaultCache(): string {
   return path.join(os.homedir(), '.cache', 'image-create');
 }
 

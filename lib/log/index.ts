@@ -12,6 +12,8 @@ export type BuildEvent =
   | { event: 'hook-start'; phase: string; hook: string; flavour: string; where: string }
   | { event: 'hook-end'; phase: string; hook: string; flavour: string; seconds: number; exitCode: number }
   | { event: 'output'; path: string; format: string; bytes: number }
+  | { event: 'cache'; step: string; state: string; key: string; reasons: string[] }
+  | { event: 'cache-store'; step: string; key: string; bytes: number; seconds: number }
   | { event: 'build-end'; status: 'ok' | 'failed' | 'interrupted'; seconds: number; exitCode: number };
 
 export interface HookTiming {

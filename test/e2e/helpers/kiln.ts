@@ -23,7 +23,8 @@ export function kiln(
   const full = [...(opts.wrap ?? []), ...argv];
   const child = spawn(full[0] as string, full.slice(1), {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
+    // The step cache is off unless a test turns it on (KILN_NO_CACHE: '0'): tests assert what hooks do.
+    env: { ...process.env, NODE_OPTIONS: '', KILN_NO_CACHE: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -80,3 +81,17 @@ export async function waitFor(fn: () => boolean, ms: number): Promise<void> {
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
+
+/** A --json build's events, and what the step cache and the phases did in it. */
+export interface BuildEventLine {
+  event: string;
+  step?: string;
+  state?: string;
+  reasons?: string[];
+  phase?: string;
+}
+export const buildEvents = (r: Run): BuildEventLine[] => r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BuildEventLine);
+export const cacheStates = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache').map((e) => `${e.step}:${e.state}`);
+export const cacheReasons = (r: Run, step: string): string[] => buildEvents(r).find((e) => e.event === 'cache' && e.step === step)?.reasons ?? [];
+export const phasesRun = (r: Run): string[] => [...new Set(buildEvents(r).filter((e) => e.event === 'hook-start').map((e) => e.phase as string))];
+export const cacheStores = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step as string);

@@ -1,0 +1,142 @@
+/**
+ * The step cache in a build: which steps hit, which missed and why, where the build resumes, and the
+ * stores after each step that ran. `kiln plan` shows the same outlook without building.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BuildConfig } from '../config/config.js';
+import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheStepName, type StepInputs } from '../cache/inputs.js';
+import { StepCache } from '../cache/store.js';
+import { sourcedEnvironment } from '../hooks/run.js';
+import type { Logger } from '../log/index.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+import { baseKey } from '../rootfs/base.js';
+import { baseMirror, baseSpec } from './base-step.js';
+import { hookEnv, type BuildDirs } from './env.js';
+import { plannedPackages } from './packages.js';
+import { stageHooks } from './stage.js';
+
+export type StepState = 'hit' | 'miss' | 'empty' | 'covered' | 'uncacheable' | 'off';
+
+export interface StepStatus {
+  readonly step: CacheStepName;
+  readonly title: string;
+  readonly key: string;
+  readonly state: StepState;
+  /** For a miss: which inputs changed since the last good build of this output (or why there is none). */
+  readonly reasons: readonly string[];
+  readonly inputs: Readonly<Record<string, string>>;
+}
+
+/** Every step's inputs and key for this build (env: the build environment after environment.d). */
+export function buildStepInputs(config: BuildConfig, plan: BuildPlan, env: Readonly<Record<string, string>>, workDir: string): StepInputs[] {
+  const s = config.settings;
+  const spec = baseSpec(config, plan, baseMirror(config, plan));
+  return computeStepInputs({
+    plan,
+    env,
+    workDir,
+    baseKey: spec ? baseKey(spec) : undefined,
+    packages: plannedPackages(plan, s.arch, env),
+    extraPackages: s.packages,
+    arch: s.arch,
+    release: s.release,
+    kiln: kilnDigest(),
+  });
+}
+
+/** What the cache holds for each step, and why a step missed. */
+export function stepStatuses(cache: StepCache | undefined, steps: readonly StepInputs[], output: string): StepStatus[] {
+  const out: StepStatus[] = steps.map((st) => {
+    const def = CACHE_STEPS.find((d) => d.name === st.step);
+    const base = { step: st.step, title: def?.title ?? st.step, key: st.key, inputs: st.inputs };
+    if (!cache) return { ...base, state: 'off', reasons: ['--no-cache'] };
+    if (st.uncacheable) return { ...base, state: 'uncacheable', reasons: [st.uncacheable] };
+    if (st.empty) return { ...base, state: 'empty', reasons: ['nothing runs in this step'] };
+    if (cache.get(st.key)) return { ...base, state: 'hit', reasons: [] };
+    return { ...base, state: 'miss', reasons: missReasons(cache, st, output) };
+  });
+  // A miss that follows an empty step (whose own line says nothing changed): say what changed there.
+  for (const [i, st] of out.entries()) {
+    const prev = out[i - 1];
+    if (!cache || st.state !== 'miss' || !prev || prev.state !== 'empty') continue;
+    const before = cache.lineage(prev.step, output);
+    const why = before ? explainChange(before.inputs, prev.inputs) : [];
+    if (why.length > 0) out[i] = { ...st, reasons: st.reasons.map((r) => (r.startsWith(`follows ${prev.step},`) ? `${r}: ${why.join('; ')}` : r)) };
+  }
+  // A later hit makes the steps before it unnecessary, whatever the cache holds for them.
+  const last = resumeIndex(out);
+  return out.map((s, i) => (i < last && s.state === 'miss' ? { ...s, state: 'covered', reasons: [`restored with ${out[last]?.step}`] } : s));
+}
+
+/** The index of the step whose entry the build restores (the latest hit), or -1. */
+export function resumeIndex(statuses: readonly StepStatus[]): number {
+  for (let i = statuses.length - 1; i >= 0; i--) {
+    if (statuses[i]?.state === 'uncacheable') return -1;
+    if (statuses[i]?.state === 'hit') return i;
+  }
+  return -1;
+}
+
+function missReasons(cache: StepCache, st: StepInputs, output: string): string[] {
+  const before = cache.lineage(st.step, output);
+  if (!before) return [`no earlier build of ${path.basename(output)} in the cache`];
+  if (before.key === st.key) return ['the entry was pruned'];
+  const why = explainChange(before.inputs, st.inputs);
+  return why.length > 0 ? why : ['inputs changed'];
+}
+
+export function statusLine(s: StepStatus): string {
+  const head = `cache ${s.step} (${s.title}): ${s.state}`;
+  if (s.state === 'hit') return `${head} ${s.key.slice(0, 12)}`;
+  if (s.state === 'miss') return `${head}: ${s.reasons.join('; ')}`;
+  return s.state === 'off' ? head : `${head}: ${s.reasons.join('; ')}`;
+}
+
+export function logStatuses(log: Logger, statuses: readonly StepStatus[]): void {
+  for (const s of statuses) {
+    log.info(statusLine(s));
+    log.event({ event: 'cache', step: s.step, state: s.state, key: s.key, reasons: [...s.reasons] });
+  }
+}
+
+/**
+ * The step cache's outlook for a build that has not started: stages the hooks and sources environment.d
+ * in a temporary directory, as the build will, and looks each step up. Reads the cache, writes nothing.
+ */
+export async function cacheOutlook(config: BuildConfig, plan: BuildPlan, log: Logger): Promise<StepStatus[]> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-plan-'));
+  try {
+    const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
+    const { envFiles } = stageHooks(plan, dirs.hooks);
+    const mirror = baseMirror(config, plan);
+    const env = hookEnv(config, plan, dirs, mirror?.mirror);
+    const buildEnv = await sourcedEnvironment({ root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log }, plan.environment);
+    const cache = config.settings.cache ? StepCache.under(config.settings.imageCache) : undefined;
+    return stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work), config.settings.output);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Stores the tree after a step that ran (a miss), records the lineage, and keeps the cache in its limit. */
+export async function afterStep(
+  cache: StepCache | undefined,
+  status: StepStatus,
+  ctx: { root: string; output: string; flavours: readonly string[]; values?: Record<string, string>; limit: number; keep: readonly string[]; log: Logger; seconds: number },
+): Promise<void> {
+  if (!cache || status.state === 'off' || status.state === 'uncacheable') return;
+  if (status.state === 'miss') {
+    const t0 = Date.now();
+    const bytes = await ctx.log.step(`store ${status.step} in the step cache`, () =>
+      cache.store(ctx.root, { key: status.key, step: status.step, inputs: status.inputs, values: ctx.values ?? {}, output: path.resolve(ctx.output), flavours: ctx.flavours, seconds: ctx.seconds }),
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    if (bytes === undefined) ctx.log.info(`  ${status.key.slice(0, 12)}: stored by another build meanwhile`);
+    else ctx.log.info(`  ${status.key.slice(0, 12)}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+    ctx.log.event({ event: 'cache-store', step: status.step, key: status.key, bytes: bytes ?? 0, seconds });
+    for (const e of cache.prune({ maxBytes: ctx.limit, keep: ctx.keep })) ctx.log.info(`  pruned ${e.key.slice(0, 12)} (${e.step}, ${(e.bytes / 2 ** 20).toFixed(1)} MiB, last used ${e.lastUsed.toISOString()}): over the cache size limit`);
+  }
+  cache.recordLineage(status.step, ctx.output, status.key, status.inputs);
+}

@@ -1,0 +1,231 @@
+/**
+ * What each cacheable step of a build depends on, as named inputs (input name → digest or value), and
+ * the step's key: a digest of its inputs and the key of the step before it. Steps:
+ *   root      the base tree and root.d
+ *   install   extra-data.d, pre-install.d, install.d, post-install.d, their packages, -p, image.yaml specs
+ *   finalise  post-root.d, block-device-size.d, pre-finalise.d, finalise.d, first-boot.d
+ * cleanup.d, the disk and the outputs always run. Files of the flavours count where they are used: a hook
+ * (and the files beside it) in its phase's step, package-installs and image.yaml in install, everything
+ * else (environment.d, bin/, static/, pkg-map, …) in root, so a change there invalidates every step.
+ * An environment variable counts in a step when a hook file of that step names it; its value is hashed
+ * (never stored), and values that hold the work directory's path (TARGET_ROOT, …) do not count.
+ * Pure over the files it reads: `kiln plan` and the build compute the same keys.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PHASE_NAMES } from '../flavours/phases.js';
+import type { PackagePhase, PhasePackages } from '../packages/installs.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+
+export type CacheStepName = 'root' | 'install' | 'finalise';
+
+export interface CacheStepDef {
+  readonly name: CacheStepName;
+  readonly title: string;
+  readonly phases: readonly string[];
+}
+
+export const CACHE_STEPS: readonly CacheStepDef[] = [
+  { name: 'root', title: 'base tree and root.d', phases: ['root.d'] },
+  { name: 'install', title: 'extra-data.d to post-install.d and packages', phases: ['extra-data.d', 'pre-install.d', 'install.d', 'post-install.d'] },
+  { name: 'finalise', title: 'post-root.d to finalise.d and first-boot.d', phases: ['post-root.d', 'block-device-size.d', 'block-device.d', 'pre-finalise.d', 'finalise.d', 'first-boot.d'] },
+];
+
+export interface StepInputs {
+  readonly step: CacheStepName;
+  /** Input name → digest (files, environment) or value (packages, settings). */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly key: string;
+  /** Nothing of the build runs in this step (no hooks, no packages): nothing to store. */
+  readonly empty: boolean;
+  /** Why the step can never be cached in this build (e.g. block-device.d acts on the host), if so. */
+  readonly uncacheable?: string;
+}
+
+export interface InputSources {
+  readonly plan: BuildPlan;
+  /** The build environment after environment.d (what hooks see). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The work directory: values holding it are per-build paths, not inputs. */
+  readonly workDir: string;
+  /** The base tree's key (rootfs.yaml, release, arch, mirrors), or undefined when no flavour declares one. */
+  readonly baseKey: string | undefined;
+  readonly packages: Readonly<Record<PackagePhase, PhasePackages>>;
+  /** -p packages (installed after install.d). */
+  readonly extraPackages: readonly string[];
+  readonly arch: string;
+  readonly release: string;
+  /** A digest of kiln itself: its code shapes every step. */
+  readonly kiln: string;
+}
+
+/** Files of a flavour that never shape the tree (documentation, tests, the disk declaration). */
+const IGNORED = /^(README[^/]*|[^/]*\.(md|rst)|tests\/.*|disk\.yaml|__pycache__\/.*|\.git[^/]*(\/.*)?)$/;
+const IN_INSTALL = new Set(['package-installs.yaml', 'package-installs.json', 'image.yaml']);
+
+/** Environment variables that describe the caller's session, not the build. */
+const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'COLUMNS', 'LINES', 'PATH', 'HOME', 'USER', 'LOGNAME', 'MAIL', 'SHELL', 'HOSTNAME', 'NODE_OPTIONS', 'KILN_NO_CACHE', 'KILN_CACHE_SIZE', 'DIB_DEBUG_TRACE', 'INVOCATION_ID', 'JOURNAL_STREAM', 'LS_COLORS']);
+const VOLATILE_PREFIX = /^(SSH_|SUDO_|XDG_|JEST_|npm_|DBUS_)/;
+
+export function computeStepInputs(src: InputSources): StepInputs[] {
+  const files = flavourFiles(src.plan);
+  const candidates = Object.entries(src.env).filter(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !VOLATILE.has(k) && !VOLATILE_PREFIX.test(k) && !v.includes(src.workDir));
+  const out: StepInputs[] = [];
+  let prev = '';
+  for (const def of CACHE_STEPS) {
+    const inputs: Record<string, string> = {};
+    if (prev) inputs[`step ${out[out.length - 1]?.step}`] = prev;
+    const mine = files.filter((f) => f.step === def.name);
+    for (const f of mine) inputs[`${f.flavour}/${f.rel}`] = f.digest;
+    const texts = mine.filter((f) => f.hookText).map((f) => f.text);
+    for (const [k, v] of candidates) if (texts.some((t) => mentions(t, k))) inputs[`env ${k}`] = digest(v);
+    if (def.name === 'root') {
+      inputs.kiln = src.kiln;
+      inputs.flavours = src.plan.flavours.map((f) => f.name).join(' ');
+      inputs['base tree'] = src.baseKey ?? 'none';
+      inputs.arch = src.arch;
+      inputs.release = src.release;
+    }
+    let work = def.phases.some((p) => (src.plan.phases.find((x) => x.name === p)?.hooks.length ?? 0) > 0);
+    for (const p of def.phases) {
+      const pk = src.packages[p as PackagePhase];
+      if (!pk || pk.install.length + pk.uninstall.length === 0) continue;
+      inputs[`packages ${p}`] = [...pk.install.map((n) => `+${n}`), ...pk.uninstall.map((n) => `-${n}`)].join(' ');
+      work = true;
+    }
+    if (def.name === 'install' && src.extraPackages.length > 0) {
+      inputs['packages -p'] = [...src.extraPackages].sort().join(' ');
+      work = true;
+    }
+    if (def.name === 'install' && src.plan.flavours.some((f) => f.files.imageSpec)) work = true;
+    for (const p of def.phases) {
+      const planned = src.plan.phases.find((x) => x.name === p);
+      if (planned && !planned.runs) inputs[`skipped ${p}`] = 'yes';
+    }
+    const key = digest(JSON.stringify(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b))));
+    const blockDevice = src.plan.phases.find((p) => p.name === 'block-device.d');
+    const uncacheable = def.name === 'finalise' && blockDevice?.runs && blockDevice.hooks.length > 0 ? 'block-device.d hooks act on the host' : undefined;
+    out.push({ step: def.name, inputs, key, empty: !work, ...(uncacheable ? { uncacheable } : {}) });
+    prev = key;
+  }
+  return out;
+}
+
+/** Why a step's inputs differ from an earlier build's, one line per changed input. */
+export function explainChange(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(now)) {
+    const was = before[k];
+    if (was === v) continue;
+    if (k.startsWith('step ')) out.push(`follows ${k.slice(5)}, which changed`);
+    else if (k.startsWith('env ')) out.push(`environment ${k.slice(4)} ${was === undefined ? 'set (a hook reads it)' : 'changed'}`);
+    else if (k.startsWith('packages ')) out.push(`package list of ${k.slice(9)} ${was === undefined ? `added: ${v}` : `changed: ${listDiff(was, v)}`}`);
+    else if (k === 'flavours') out.push(`flavours changed: ${listDiff(was ?? '', v)}`);
+    else if (k.startsWith('skipped ')) out.push(`${k.slice(8)} does not run now`);
+    else if (['kiln', 'base tree', 'arch', 'release'].includes(k)) out.push(`${k} changed${k === 'arch' || k === 'release' ? ` (${was ?? '-'} → ${v})` : ''}`);
+    else out.push(`${k} ${was === undefined ? 'added' : 'changed'}`);
+  }
+  for (const k of Object.keys(before)) {
+    if (k in now) continue;
+    if (k.startsWith('env ')) out.push(`environment ${k.slice(4)} unset`);
+    else if (k.startsWith('packages ')) out.push(`package list of ${k.slice(9)} emptied`);
+    else if (k.startsWith('skipped ')) out.push(`${k.slice(8)} runs now`);
+    else if (!k.startsWith('step ')) out.push(`${k} removed`);
+  }
+  // What changed first matters most: the step before, then the files, then the rest.
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+function rank(line: string): number {
+  return line.startsWith('follows ') ? 0 : line.startsWith('environment ') || line.startsWith('package ') ? 2 : 1;
+}
+
+function listDiff(was: string, now: string): string {
+  const a = new Set(was.split(' ').filter(Boolean));
+  const b = new Set(now.split(' ').filter(Boolean));
+  const plus = [...b].filter((x) => !a.has(x)).map((x) => `+${x.replace(/^[+-]/, '')}`);
+  const minus = [...a].filter((x) => !b.has(x)).map((x) => `-${x.replace(/^[+-]/, '')}`);
+  return [...plus, ...minus].join(' ') || 'order';
+}
+
+interface FlavourFile {
+  readonly flavour: string;
+  readonly rel: string;
+  readonly step: CacheStepName;
+  readonly digest: string;
+  /** Read by hooks: searched for environment variable names. */
+  readonly hookText: boolean;
+  readonly text: string;
+}
+
+/** Every file of the build's flavours that can shape the tree, with the step it counts in. */
+function flavourFiles(plan: BuildPlan): FlavourFile[] {
+  const phaseStep = new Map<string, CacheStepName>();
+  for (const s of CACHE_STEPS) for (const p of s.phases) phaseStep.set(p, s.name);
+  const out: FlavourFile[] = [];
+  for (const f of plan.flavours) {
+    if (!f.dir) continue;
+    for (const rel of walk(f.dir, '')) {
+      if (IGNORED.test(rel)) continue;
+      const top = rel.split('/')[0] as string;
+      const phase = phaseStep.get(top);
+      // cleanup.d runs on every build (and first-boot.d's files are copied in the finalise step).
+      if (!phase && PHASE_NAMES.includes(top)) continue;
+      const step: CacheStepName = phase ?? (IN_INSTALL.has(rel) ? 'install' : 'root');
+      const abs = path.join(f.dir, rel);
+      const st = fs.lstatSync(abs);
+      const body = st.isSymbolicLink() ? Buffer.from(`link:${fs.readlinkSync(abs)}`) : fs.readFileSync(abs);
+      const d = digest(Buffer.concat([Buffer.from(`${st.mode & 0o111 ? 'x' : '-'}:`), body]));
+      const text = body.length < 1_000_000 ? body.toString('latin1') : '';
+      out.push({ flavour: f.name, rel, step, digest: d, hookText: phase !== undefined || top === 'bin', text });
+    }
+  }
+  return out;
+}
+
+function walk(dir: string, rel: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...walk(dir, r));
+    else out.push(r);
+  }
+  return out;
+}
+
+function mentions(text: string, name: string): boolean {
+  let i = text.indexOf(name);
+  while (i >= 0) {
+    const before = i === 0 ? '' : (text[i - 1] as string);
+    const after = text[i + name.length] ?? '';
+    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
+    i = text.indexOf(name, i + 1);
+  }
+  return false;
+}
+
+export function digest(data: string | Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex').slice(0, 32);
+}
+
+let kilnDigestMemo: string | undefined;
+
+/** kiln's code that never shapes a tree (the command line, booting, publishing, the disk and outputs). */
+const NOT_TREE_CODE = /^(cli|boot|publish|output|disk|inspect|log|cache)\//;
+
+/** A digest of kiln's own code that shapes trees (dist/lib): a new kiln invalidates every step. */
+export function kilnDigest(): string {
+  if (kilnDigestMemo) return kilnDigestMemo;
+  const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const h = crypto.createHash('sha256');
+  for (const rel of walk(lib, '')) if (rel.endsWith('.js') && !NOT_TREE_CODE.test(rel)) h.update(rel).update(fs.readFileSync(path.join(lib, rel)));
+  kilnDigestMemo = h.digest('hex').slice(0, 32);
+  return kilnDigestMemo;
+}
