@@ -20,6 +20,8 @@ export interface QemuPlan {
   readonly sshPort: number;
   /** A unix socket for QMP (graceful power-off). */
   readonly qmpSocket?: string;
+  /** A pcap file that records the guest's network traffic (headers only): a packet counter for hang detection. */
+  readonly netCapture?: string;
 }
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
@@ -65,7 +67,11 @@ export function qemuArgv(plan: QemuPlan): string[] {
   }
   for (const disk of plan.disks) argv.push(...driveArgs(disk, plan.diskInterface, plan.persist));
   // User-mode networking; SSH reachable from this host only.
-  argv.push('-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`);
+  if (plan.netCapture === undefined) argv.push('-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`);
+  else {
+    argv.push('-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=net0');
+    argv.push('-object', `filter-dump,id=dump0,netdev=net0,file=${escapeOptionValue(plan.netCapture)},maxlen=64`);
+  }
   if (plan.qmpSocket !== undefined) argv.push('-qmp', `unix:${escapeOptionValue(plan.qmpSocket)},server=on,wait=off`);
   return argv;
 }

@@ -8,6 +8,7 @@ import { getKernelCommand } from './commands/get-kernel.js';
 import { planCommand } from './commands/plan.js';
 import { publishCommand } from './commands/publish.js';
 import { cacheCommand } from './commands/cache.js';
+import { installCommand } from './commands/install.js';
 import { isDebug } from './state.js';
 
 export type Entry = 'kiln' | 'disk-image-create' | 'ramdisk-image-create' | 'disk-image-get-kernel' | 'image-pack';
@@ -30,6 +31,7 @@ export function program(entry: Entry): Command {
       root.addCommand(flavoursCommand());
       root.addCommand(publishCommand());
       root.addCommand(cacheCommand());
+      root.addCommand(installCommand());
       return root;
     }
     case 'disk-image-create':

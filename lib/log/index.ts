@@ -14,6 +14,7 @@ export type BuildEvent =
   | { event: 'output'; path: string; format: string; bytes: number }
   | { event: 'cache'; step: string; state: string; key: string; reasons: string[] }
   | { event: 'cache-store'; step: string; key: string; bytes: number; seconds: number }
+  | { event: 'install-stage'; stage: string; seconds: number }
   | { event: 'build-end'; status: 'ok' | 'failed' | 'interrupted'; seconds: number; exitCode: number };
 
 export interface HookTiming {

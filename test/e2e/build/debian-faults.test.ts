@@ -52,6 +52,9 @@ writeFlavour(path.join(flavours, 'grubfault'), {
 });
 const env = { ELEMENTS_PATH: flavours, PATH: `${shims}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
 const diskArgs = ['build', '-t', 'qcow2', '-o', out, 'debian-minimal', 'vm', 'grubfault'];
+// The disk faults share one finalised tree through the step cache: the first build makes and stores it, the
+// others restore it and fail in the disk and output code they test (KILN_TEST_FAULT is read by no cached step).
+const diskEnv = { ...env, KILN_NO_CACHE: '0' };
 const cache = () => path.join(process.env.DIB_IMAGE_CACHE ?? path.join(os.homedir(), '.cache', 'image-create'), 'kiln', 'apt-archives');
 
 /** Every package file in the shared cache. */
@@ -72,7 +75,7 @@ test.each([
   ['convert', /kiln: error: .*qemu-img.* exited 1/, 'qemu-img: injected failure'],
 ])('disk assembly fault at %s on a Debian tree: exit 1, culprit named, nothing leaked, previous image untouched', async (fault, message, said) => {
   const before = hostState();
-  const r = await kiln(diskArgs, { env: { ...env, KILN_TEST_FAULT: fault } });
+  const r = await kiln(diskArgs, { env: { ...diskEnv, KILN_TEST_FAULT: fault } });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).toContain(said);
@@ -95,7 +98,7 @@ test('SIGINT while qemu-img converts the Debian disk: exit 130, nothing leaked, 
   };
   let polling = false;
   const r = await kiln(diskArgs, {
-    env: { ...env, KILN_TEST_FAULT: 'slow-convert' },
+    env: { ...diskEnv, KILN_TEST_FAULT: 'slow-convert' },
     onStdout: (_text, child) => {
       if (!polling) {
         polling = true;

@@ -1,0 +1,93 @@
+/**
+ * kiln install on this machine: the dry run prints the preseed (the host's mirror, the SSH key, the
+ * packages) and the VM plan; the real Debian installer runs with kiln's preseed appended to its initrd,
+ * kiln reports the stages it reaches from the installer's own log, detects the stall where this mirror
+ * lacks installer components, and fails with exit 1, the stage, the component and a failure bundle, leaving
+ * no VM and no output; the second stage on a kiln-built image standing in for a finished install boots it,
+ * installs a package over SSH, powers it off and converts it, and the output boots.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { withBootedImage } from '../../../lib/boot/index.js';
+import { resolveMirrors } from '../../../lib/rootfs/mirror.js';
+import { sharedImage, testHome } from '../helpers/images.js';
+import { kiln } from '../helpers/kiln.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-install-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const qemus = () => spawnSync('pgrep', ['-f', `qemu-system-x86_64.*${work}|qemu-system-x86_64.*kiln-install-`], { encoding: 'utf8' }).stdout.trim();
+const installDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kiln-install-'));
+
+test('--dry-run prints the preseed with the host mirror, the SSH key and the packages, and the VM plan', async () => {
+  const { key } = testHome();
+  const r = await kiln(['install', '--os', 'debian12', '-o', path.join(work, 'dry'), '--ssh-key', key, '--packages', 'less,curl', '--dry-run']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const host = new URL(resolveMirrors(undefined, {}).mirror).host;
+  expect(r.stdout).toContain(`d-i mirror/http/hostname string ${host}`);
+  expect(r.stdout).toContain('d-i mirror/suite string bookworm');
+  expect(r.stdout).toMatch(/d-i pkgsel\/include string openssh-server less curl/);
+  const b64 = /echo (\S+) > \/target\/root\/\.ssh\/authorized_keys\.b64/.exec(r.stdout)?.[1] ?? '';
+  expect(Buffer.from(b64, 'base64').toString()).toBe(fs.readFileSync(`${key}.pub`, 'utf8'));
+  expect(r.stdout).toContain('d-i debian-installer/exit/poweroff boolean true');
+  expect(r.stdout).toMatch(/installer: \/usr\/lib\/debian-installer\/images\/12\/amd64\/text\/debian-installer\/amd64\/linux/);
+  expect(r.stdout).toMatch(/kernel command line: auto=true priority=critical .*log_host=10\.0\.2\.2 log_port=\d+ console=ttyS0/);
+  expect(r.stdout).toMatch(/memory: 1024 MiB .*disk: 10 GiB/s);
+  expect(fs.readdirSync(work)).toEqual([]);
+});
+
+test('bad input: an unknown OS, a key without .pub, a bad host name: exit 2, one line, nothing started', async () => {
+  const { key } = testHome();
+  const unknown = await kiln(['install', '--os', 'debian99', '-o', path.join(work, 'x'), '--ssh-key', key, '--dry-run']);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/--os debian99: not in libosinfo's database.*did you mean/);
+  fs.writeFileSync(path.join(work, 'lonely'), 'not a key');
+  const nopub = await kiln(['install', '--os', 'debian12', '-o', path.join(work, 'x'), '--ssh-key', path.join(work, 'lonely'), '--dry-run']);
+  expect(nopub.code).toBe(2);
+  expect(nopub.stderr).toMatch(/its public key .*lonely\.pub does not exist/);
+  const host = await kiln(['install', '--os', 'debian12', '-o', path.join(work, 'x'), '--ssh-key', key, '--hostname', 'bad_name', '--dry-run']);
+  expect(host.code).toBe(2);
+  expect(host.stderr).toMatch(/--hostname "bad_name"/);
+  fs.rmSync(path.join(work, 'lonely'));
+});
+
+test('the real Debian installer: stages from its log, the stall at the missing installer components, exit 1, a failure bundle, nothing left', async () => {
+  const { key } = testHome();
+  const out = path.join(work, 'deb');
+  const before = installDirs();
+  const r = await kiln(['install', '--os', 'debian12', '-o', out, '--ssh-key', key, '--inactivity', '45', '--timeout', '1200'], { timeoutMs: 25 * 60_000 });
+  fs.writeFileSync(path.join(os.tmpdir(), 'kiln-e2e-install.log'), `${r.stdout}\n${r.stderr}`);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/stage: network \(\d+ s\)/);
+  expect(r.stdout).toMatch(/stage: mirror \(\d+ s\)/);
+  expect(r.stderr).toMatch(/the installer stalled at stage "installer components": no disk, network, console or installer-log activity for \d+ s; it could not fetch \S+/);
+  const bundle = `${out}.install-failure`;
+  expect(fs.readdirSync(bundle).sort()).toEqual(['activity.txt', 'console.log', 'installer.log', 'preseed.cfg', 'report.txt']);
+  expect(fs.readFileSync(path.join(bundle, 'report.txt'), 'utf8')).toMatch(/last stage: installer components/);
+  expect(fs.readFileSync(path.join(bundle, 'activity.txt'), 'utf8')).toMatch(/disk read\s+disk write\s+network/);
+  expect(fs.readFileSync(path.join(bundle, 'installer.log'), 'utf8')).toMatch(/main-menu/);
+  expect(fs.existsSync(`${out}.qcow2`)).toBe(false);
+  expect(fs.readdirSync(work).filter((n) => n !== 'deb.install-failure')).toEqual([]);
+  expect(qemus()).toBe('');
+  expect(installDirs()).toEqual(before);
+});
+
+test('the second stage on a kiln-built image: boot, SSH, install a package, power off, convert; the output boots with it', async () => {
+  const { key } = testHome();
+  const img = await sharedImage('seed', ['-t', 'qcow2,raw,vhd,vmdk,tar,tgz,squashfs', '--checksum', 'vm', 'local-config', 'fbtest'], 'disk-image-create');
+  const out = path.join(work, 'second');
+  const r = await kiln(['install', '--os', 'debian12', '--installed', `${img}.qcow2`, '-o', out, '--ssh-key', key, '--packages', 'less', '--checksum'], { timeoutMs: 20 * 60_000 });
+  if (r.code !== 0) throw new Error(`kiln install --installed failed (${r.code}):\n${r.stderr}\n${r.stdout.slice(-3000)}`);
+  expect(fs.existsSync(`${out}.qcow2`)).toBe(true);
+  expect(spawnSync('sha256sum', ['-c', `${out}.qcow2.sha256`], { cwd: work }).status).toBe(0);
+  const manifest = fs.readFileSync(`${out}.manifest.json`, 'utf8');
+  expect(manifest).toContain('"less"');
+  expect(qemus()).toBe('');
+  await withBootedImage({ image: `${out}.qcow2`, sshKey: key, cpus: 1, timeoutS: 600, consoleLog: path.join(work, 'second.boot.log') }, async (vm) => {
+    expect(vm.report.ok).toBe(true);
+    expect((await vm.ssh('command -v less')).stdout.trim()).toBe('/usr/bin/less');
+  });
+});
