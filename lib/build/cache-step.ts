@@ -30,7 +30,13 @@ export interface StepStatus {
 }
 
 /** Every step's inputs and key for this build (env: the build environment after environment.d). */
-export function buildStepInputs(config: BuildConfig, plan: BuildPlan, env: Readonly<Record<string, string>>, workDir: string): StepInputs[] {
+export function buildStepInputs(
+  config: BuildConfig,
+  plan: BuildPlan,
+  env: Readonly<Record<string, string>>,
+  workDir: string,
+  packages = plannedPackages(plan, config.settings.arch, env),
+): StepInputs[] {
   const s = config.settings;
   const spec = baseSpec(config, plan, baseMirror(config, plan));
   return computeStepInputs({
@@ -38,7 +44,7 @@ export function buildStepInputs(config: BuildConfig, plan: BuildPlan, env: Reado
     env,
     workDir,
     baseKey: spec ? baseKey(spec) : undefined,
-    packages: plannedPackages(plan, s.arch, env),
+    packages,
     extraPackages: s.packages,
     arch: s.arch,
     release: s.release,

@@ -115,7 +115,7 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   };
   const packages = plannedPackages(plan, s.arch, buildEnv);
   const cache = s.cache ? StepCache.under(s.imageCache) : undefined;
-  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work), s.output);
+  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, packages), s.output);
   logStatuses(log, statuses);
   let resume = resumeIndex(statuses);
   const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;
