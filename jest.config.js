@@ -1,6 +1,14 @@
 // Tests are compiled by tsc into dist/ first (the project is ESM; execa 9 is ESM-only).
-const common = { testEnvironment: 'node', transform: {}, rootDir: '.' };
+// Files run in a fixed order (test/sequencer.ts; KILN_TEST_SEED=N shuffles it); every file's temporary
+// directories are removed after it (test/setup.ts).
+const common = {
+  testEnvironment: 'node',
+  transform: {},
+  rootDir: '.',
+  setupFilesAfterEnv: ['<rootDir>/dist/test/setup.js'],
+};
 export default {
+  testSequencer: '<rootDir>/dist/test/sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/dist/test/unit/**/*.test.js'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/dist/test/e2e/**/*.test.js'] },

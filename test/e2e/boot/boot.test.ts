@@ -6,11 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { bootImage, withBootedImage } from '../../../lib/boot/index.js';
 import { REPO } from '../../unit/helpers/cli.js';
 import { busyboxInitramfs, debianKernel, processesMentioning } from './fixtures.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 jest.setTimeout(240_000);
 
@@ -20,7 +20,7 @@ let initrd: string;
 
 beforeAll(() => {
   kernel = debianKernel();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-boot-'));
+  dir = tempDir('e2e-boot');
   initrd = busyboxInitramfs(dir);
 });
 

@@ -4,8 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../helpers/tmp.js';
 
 export const CACHE = process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
 
@@ -65,7 +65,7 @@ exec sleep 3600
 export function busyboxInitramfs(dir: string, init = TEST_INIT): string {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
   if (!busybox) throw new Error('busybox is missing (apt-get install busybox-static)');
-  const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-initramfs-'));
+  const tree = tempDir('initramfs');
   try {
     for (const d of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp']) fs.mkdirSync(path.join(tree, d));
     fs.copyFileSync(busybox, path.join(tree, 'bin', 'busybox'));

@@ -4,12 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-bad-'));
+const work = tempDir('e2e-bad');
 const F = path.join(work, 'flavours');
 const out = path.join(work, 'out');
 const ro = path.join(work, 'ro');

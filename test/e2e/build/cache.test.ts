@@ -7,12 +7,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { cacheReasons, cacheStates, cacheStores, expectNoLeaks, hostState, kiln, phasesRun, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-cache-'));
+const work = tempDir('e2e-cache');
 const F = path.join(work, 'flavours');
 const C = path.join(work, 'cache');
 const out = path.join(work, 'img');

@@ -5,12 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { expectNoLeaks, hostState, kiln, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-conc-'));
+const work = tempDir('e2e-conc');
 const F = path.join(work, 'flavours');
 const out = path.join(work, 'out');
 const full = path.join(work, 'full');

@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-debfaults-'));
+const work = tempDir('e2e-debfaults');
 const shims = path.join(work, 'shims');
 const flavours = path.join(work, 'flavours');
 const out = path.join(work, 'img');

@@ -4,10 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { expectNoLeaks, hostState, kiln, type HostState, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const PHASES = ['root.d', 'extra-data.d', 'pre-install.d', 'install.d', 'post-install.d', 'post-root.d', 'pre-finalise.d', 'finalise.d', 'cleanup.d'];
 const CHROOT = new Set(['pre-install.d', 'install.d', 'post-install.d', 'finalise.d']);
@@ -26,7 +26,7 @@ let before: HostState;
 let records: string[][];
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-engine-'));
+  work = tempDir('e2e-engine');
   const flavours = path.join(work, 'flavours');
   const hooks: Record<string, Record<string, string>> = {};
   for (const p of PHASES) hooks[p] = { '50-record': RECORD };

@@ -4,10 +4,10 @@
  * left in /tmp, no partial output, and the previous output of the same name untouched.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { expectNoLeaks, hostState, kiln, waitFor } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const PHASES = ['root.d', 'extra-data.d', 'pre-install.d', 'install.d', 'post-install.d', 'post-root.d', 'pre-finalise.d', 'finalise.d', 'cleanup.d'];
 const FAULT = `#!/bin/sh
@@ -17,7 +17,7 @@ if [ "\${KILN_SLEEP_PHASE:-}" = "$phase" ]; then echo KILN-TEST-SLEEPING; sleep 
 exit 0
 `;
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-faults-'));
+const work = tempDir('e2e-faults');
 const flavours = path.join(work, 'flavours');
 const out = path.join(work, 'img');
 const previous = 'the previous image\n';

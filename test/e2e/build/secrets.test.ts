@@ -4,12 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-secrets-'));
+const work = tempDir('e2e-secrets');
 const flavours = path.join(work, 'flavours');
 const SECRET = 'kiln-test-secret-7f3a9c2e';
 const FILE_SECRET = 'kiln-file-secret-51d0b8aa';

@@ -6,9 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { REPO } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const sh = (cmd: string, args: string[], opts: { env?: Record<string, string> } = {}) =>
   spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...opts.env } });
@@ -36,7 +36,7 @@ beforeAll(() => {
   }
   fs.copyFileSync(path.join(REPO, 'sudoers.d/kiln'), SUDOERS);
   fs.chmodSync(SUDOERS, 0o440);
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-sudo-'));
+  work = tempDir('e2e-sudo');
   fs.chmodSync(work, 0o777);
 });
 

@@ -9,10 +9,10 @@ import { assembleDisk, type Disk } from '../../../lib/disk/index.js';
 import { capture, run } from '../../../lib/exec/index.js';
 import { FORMATS, outputPaths, writeOutputs, type OutputReport } from '../../../lib/output/index.js';
 import { Scope } from '../../../lib/scope/index.js';
-import { isRoot } from '../helpers/kiln.js';
+import { describeIf, root } from '../../helpers/requires.js';
 import { extractDebianTree } from './tree.js';
 
-const maybe = isRoot() ? describe : describe.skip;
+const maybe = describeIf(root());
 const MIN = 60_000;
 
 let dir = '';
@@ -20,7 +20,7 @@ let tree = '';
 const timings: string[] = [];
 
 beforeAll(async () => {
-  ({ dir, tree } = await extractDebianTree('kiln-e2e-disk-'));
+  ({ dir, tree } = await extractDebianTree('e2e-disk'));
 }, 25 * MIN);
 
 afterAll(() => {

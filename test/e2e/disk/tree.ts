@@ -4,10 +4,10 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../lib/exec/index.js';
 import { pickMirrors, readHostSources } from '../../../lib/rootfs/mirror.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 export const CACHE = process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
 export const TREE_PACKAGES = ['linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'initramfs-tools', 'systemd-sysv'];
@@ -34,10 +34,10 @@ export async function debianTreeTarball(): Promise<string> {
   return tarball;
 }
 
-/** A fresh extracted tree in a new temporary directory; returns [dir, tree]. */
+/** A fresh extracted tree in a new temporary directory (removed with the test file); returns [dir, tree]. */
 export async function extractDebianTree(prefix: string): Promise<{ dir: string; tree: string }> {
   const tarball = await debianTreeTarball();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = tempDir(prefix);
   const tree = path.join(dir, 'tree');
   fs.mkdirSync(tree);
   await run('tar', ['--extract', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--file', tarball, '--directory', tree], { label: 'extract test tree' });

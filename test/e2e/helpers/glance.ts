@@ -6,8 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../helpers/tmp.js';
 
 export interface GlanceServer {
   readonly url: string;
@@ -54,7 +54,7 @@ function freePort(): Promise<number> {
 
 /** Starts Glance; `extra` adds lines to [DEFAULT] (e.g. image_size_cap). */
 export async function startGlance(extra: string[] = []): Promise<GlanceServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-glance-'));
+  const dir = tempDir('e2e-glance');
   const port = await freePort();
   for (const d of ['images', 'lock', 'cache']) fs.mkdirSync(path.join(dir, d));
   const conf = path.join(dir, 'glance-api.conf');

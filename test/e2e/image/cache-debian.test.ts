@@ -7,14 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { bootImage } from '../../../lib/boot/index.js';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { IMAGES } from '../helpers/images.js';
 import { buildEvents, cacheStates, expectNoLeaks, hostState, kiln, phasesRun, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-cache-deb-'));
+const work = tempDir('e2e-cache-deb');
 const F = path.join(work, 'flavours');
 const out = path.join(work, 'deb');
 // The base tree cache the shared images use, so the base tree is made once per run.

@@ -8,11 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { withBootedImage } from '../../../lib/boot/index.js';
 import { IMAGES, testHome } from '../helpers/images.js';
 import { kiln, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const ELEMENTS = ['devuser', 'openssh-server', 'runtime-ssh-host-keys', 'growroot', 'dhcp-all-interfaces', 'cloud-init-datasources', 'journal-to-console', 'enable-serial-console', 'element-manifest'];
 const USER = 'kilndev';
@@ -36,7 +36,7 @@ function digests(dir: string): Record<string, string> {
   return out;
 }
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-dib-'));
+const work = tempDir('e2e-dib');
 const elementsDir = path.join(work, 'elements');
 const prefix = path.join(IMAGES, 'dib-elements');
 let build: Run;

@@ -5,10 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { withBootedImage } from '../../../lib/boot/index.js';
 import { sharedImage, testHome } from '../helpers/images.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const sh = (cmd: string, args: string[], cwd?: string) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 2 ** 28, cwd });
 let img: string;
@@ -57,7 +57,7 @@ test('--checksum wrote .md5 and .sha256 that verify', () => {
 });
 
 describe('booted (BIOS), twice', () => {
-  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-boot-')), 'img.qcow2');
+  const copy = path.join(tempDir('e2e-boot'), 'img.qcow2');
   beforeAll(() => fs.copyFileSync(`${img}.qcow2`, copy));
   afterAll(() => fs.rmSync(path.dirname(copy), { recursive: true, force: true }));
 

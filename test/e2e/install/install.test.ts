@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { withBootedImage } from '../../../lib/boot/index.js';
 import { resolveMirrors } from '../../../lib/rootfs/mirror.js';
-import { sharedImage, testHome } from '../helpers/images.js';
+import { IMAGES, sharedImage, testHome } from '../helpers/images.js';
 import { kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-install-'));
+const work = tempDir('e2e-install');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const qemus = () => spawnSync('pgrep', ['-f', `qemu-system-x86_64.*${work}|qemu-system-x86_64.*kiln-install-`], { encoding: 'utf8' }).stdout.trim();
@@ -59,7 +60,7 @@ test('the real Debian installer: stages from its log, the stall at the missing i
   const out = path.join(work, 'deb');
   const before = installDirs();
   const r = await kiln(['install', '--os', 'debian12', '-o', out, '--ssh-key', key, '--inactivity', '45', '--timeout', '1200'], { timeoutMs: 25 * 60_000 });
-  fs.writeFileSync(path.join(os.tmpdir(), 'kiln-e2e-install.log'), `${r.stdout}\n${r.stderr}`);
+  fs.writeFileSync(path.join(IMAGES, 'install.log'), `${r.stdout}\n${r.stderr}`);
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/stage: network \(\d+ s\)/);
   expect(r.stdout).toMatch(/stage: mirror \(\d+ s\)/);

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { allImages, httpGet, startGlance, type GlanceImageDoc, type GlanceServer } from '../helpers/glance.js';
 import { testHome } from '../helpers/images.js';
 import { kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let glance: GlanceServer;
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-publish-'));
+const work = tempDir('e2e-publish');
 const image = path.join(work, 'pub.qcow2');
 let built: { code: number | null; stderr: string; stdout: string };
 

@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { sharedImage } from '../helpers/images.js';
 import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const SPEC = `arguments:
   greeting:
@@ -46,7 +46,7 @@ validators:
       - script: {present: {inline: 'command -v tree'}}
 `;
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-pack-image-'));
+const work = tempDir('e2e-pack-image');
 const image = path.join(work, 'node.qcow2');
 const spec = path.join(work, 'image.yaml');
 

@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { sharedImage, testHome } from '../helpers/images.js';
 import { kiln, waitFor } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-pack-ssh-'));
+const work = tempDir('e2e-pack-ssh');
 const tree = path.join(work, 'host');
 const spec = path.join(work, 'image.yaml');
 const knownHosts = path.join(work, 'known_hosts');

@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { kiln } from '../helpers/kiln.js';
+import { describeIf, root } from '../../helpers/requires.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const isRoot = process.getuid?.() === 0;
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
-const maybe = isRoot && BUSYBOX ? describe : describe.skip;
+const maybe = describeIf(root(), BUSYBOX ? true : 'needs busybox (Debian package busybox-static)');
 
 const DPKG_QUERY = `#!/bin/sh
 # fake dpkg-query -W -f=FORMAT NAME...: prints "name<TAB>version<TAB>ii " for installed packages
@@ -113,7 +113,7 @@ maybe('image-pack --root on a busybox tree', () => {
   let spec: string;
 
   beforeAll(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-spec-'));
+    work = tempDir('e2e-spec');
     root = path.join(work, 'root');
     makeTree(root, { curl: '7.88.1-10', jq: '1.6-2', 'nfs-common': '1:2.6.2-4', 'openjdk-11-jdk': '11.0.22' }, { 'base-files': '12.4' });
     spec = path.join(work, 'spec.yaml');

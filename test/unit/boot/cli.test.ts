@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../lib/cli/main.js';
 import { runBin } from '../helpers/cli.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-boot-'));
+const dir = tempDir('unit-boot');
 const file = path.join(dir, 'file');
 fs.writeFileSync(file, 'x');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { detectDisk, parseImageInfo } from '../../../lib/boot/image.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('parseImageInfo', () => {
   test.each(['qcow2', 'raw', 'vpc', 'vmdk'])('%s', (format) => {
@@ -17,7 +17,7 @@ describe('parseImageInfo', () => {
 });
 
 describe('detectDisk reads the format from the file, not its name', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-img-'));
+  const dir = tempDir('unit-img');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   test('a qcow2 named .raw is qcow2; a raw named .qcow2 is raw', async () => {
     const q = path.join(dir, 'looks.raw');

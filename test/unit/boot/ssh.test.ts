@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { candidateHomes, findSshKey, sshArgv } from '../../../lib/boot/ssh.js';
 import { isKilnError } from '../../../lib/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 test('ssh argv: the key only, no host-key checks or known_hosts, batch mode, the forwarded port on 127.0.0.1', () => {
   expect(sshArgv({ port: 40022, key: '/root/.ssh/id_ed25519' }, 'cat /etc/hostname')).toEqual([
@@ -25,7 +25,7 @@ test('ssh argv: the key only, no host-key checks or known_hosts, batch mode, the
 });
 
 describe('findSshKey', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-ssh-'));
+  const root = tempDir('unit-ssh');
   const a = path.join(root, 'a');
   const b = path.join(root, 'b');
   for (const h of [a, b]) fs.mkdirSync(path.join(h, '.ssh'), { recursive: true });

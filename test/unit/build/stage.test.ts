@@ -4,14 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { stageHooks, stageNameMaps } from '../../../lib/build/stage.js';
 import { sourcedEnvironment, type HookContext } from '../../../lib/hooks/run.js';
 import type { BuildPlan, PlannedFlavour } from '../../../lib/plan/build-plan.js';
 import { writeFlavour } from '../helpers/fixtures.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-stage-'));
+const root = tempDir('unit-stage');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function flavour(name: string, files: PlannedFlavour['files'] = {}): PlannedFlavour {

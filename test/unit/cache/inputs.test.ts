@@ -3,14 +3,14 @@
  * invalidates exactly the steps from the one it belongs to, and the explanation names the change.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { computeStepInputs, explainChange, type InputSources, type StepInputs } from '../../../lib/cache/inputs.js';
 import type { BuildPlan, PlannedFlavour } from '../../../lib/plan/build-plan.js';
 import type { PlannedPhase } from '../../../lib/flavours/types.js';
 import { writeFlavour } from '../helpers/fixtures.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-cache-'));
+const root = tempDir('unit-cache');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const dir = path.join(root, 'one');
 writeFlavour(dir, {

@@ -3,11 +3,11 @@
  * builds, and an entry that another build is storing.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { StepCache } from '../../../lib/cache/store.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-store-'));
+const root = tempDir('unit-store');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const cache = new StepCache(path.join(root, 'steps'));
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeTree, removeTree } from '../helpers/fixtures.js';
 import { runBin } from '../helpers/cli.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const os1 = { provides: ['operating-system'] };
 const { root, dirs } = makeTree({
@@ -58,8 +58,8 @@ describe('kiln plan', () => {
 });
 
 describe('bad input exits 2 with one line naming the culprit and writes nothing', () => {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-cwd-'));
-  const envFileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-envf-'));
+  const cwd = tempDir('cwd');
+  const envFileDir = tempDir('envf');
   const unreadable = path.join(envFileDir, 'secret.env');
   fs.writeFileSync(unreadable, 'A=1\n');
   fs.chmodSync(unreadable, 0);

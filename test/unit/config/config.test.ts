@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig } from '../../../lib/config/config.js';
 import { parseSize } from '../../../lib/config/parse.js';
 import { outputPaths } from '../../../lib/output/formats.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const none = new Map<string, string | boolean | string[]>();
 
@@ -18,7 +18,7 @@ describe('resolveConfig', () => {
   });
 
   test('flag beats --env-file beats environment beats default', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-env-'));
+    const dir = tempDir('env');
     const file = path.join(dir, 'build.env');
     fs.writeFileSync(file, 'DIB_RELEASE=trixie\nDIB_OFFLINE=1\nMY_VAR="hello world"\n');
     const env = { DIB_RELEASE: 'bullseye', DIB_IMAGE_SIZE: '3', DIB_OFFLINE: '0' };

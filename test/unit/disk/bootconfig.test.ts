@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { compareKernelVersions, findKernel, kernelCmdline, renderDefaultGrub, renderFstab, renderGrubCfg, writeBootConfig } from '../../../lib/disk/bootconfig.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const kernel = { version: '6.1.0-50-amd64', vmlinuz: '/boot/vmlinuz-6.1.0-50-amd64', initrd: '/boot/initrd.img-6.1.0-50-amd64' };
 const rootUuid = '2f1c8f0e-5d0e-4a47-9f3b-1d0c7b7f0a11';
@@ -50,7 +50,7 @@ describe('renderDefaultGrub keeps the serial console for update-grub', () => {
 describe('findKernel', () => {
   let tree: string;
   beforeEach(() => {
-    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-kernel-'));
+    tree = tempDir('kernel');
     fs.mkdirSync(path.join(tree, 'boot'));
   });
   afterEach(() => fs.rmSync(tree, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../helpers/tmp.js';
 
 /** A hook entry: an executable script, a non-executable file, or a directory. */
 export type HookSpec = 'exec' | 'plain' | 'dir' | string;
@@ -15,7 +15,7 @@ export interface FlavourSpec {
 
 /** Creates flavour trees under a fresh temporary directory: one subdirectory per search-path entry. */
 export function makeTree(layout: Record<string, Record<string, FlavourSpec>>): { root: string; dirs: Record<string, string> } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-'));
+  const root = tempDir('unit');
   const dirs: Record<string, string> = {};
   for (const [entry, flavours] of Object.entries(layout)) {
     const base = path.join(root, entry);

@@ -3,9 +3,10 @@
  * automation each installer takes, kiln's derived Debian 12, and the error for an unknown id.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { automationFor, findOs, installable, loadCatalogue, parseOsFile } from '../../../lib/install/osinfo.js';
+import { file, testIf } from '../../helpers/requires.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const XML = `<?xml version="1.0"?>
 <libosinfo version="0.0.1">
@@ -36,7 +37,7 @@ const XML = `<?xml version="1.0"?>
 </libosinfo>
 `;
 
-const db = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-osinfo-'));
+const db = tempDir('unit-osinfo');
 fs.mkdirSync(path.join(db, 'os', 'debian.org'), { recursive: true });
 fs.writeFileSync(path.join(db, 'os', 'debian.org', 'debian-11.xml'), XML);
 afterAll(() => fs.rmSync(db, { recursive: true, force: true }));
@@ -80,7 +81,7 @@ test('an unknown id: the error names it and suggests near ids', () => {
 });
 
 const REAL = '/usr/share/osinfo/os/debian.org/debian-11.xml';
-(fs.existsSync(REAL) ? test : test.skip)("this machine's osinfo-db: debian12 derived, fedora and ubuntu entries installable", () => {
+testIf(file(REAL, 'osinfo-db (Debian package osinfo-db)'))("this machine's osinfo-db: debian12 derived, fedora and ubuntu entries installable", () => {
   const c = loadCatalogue();
   expect(c.get('debian12')?.codename).toBe('bookworm');
   expect(c.get('debian11')?.resources.minRamMb).toBeGreaterThan(0);

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isPartialName, partialPathFor, writeAtomically } from '../../../lib/output/atomic.js';
 import { manifestBaseOf, writeOutputs } from '../../../lib/output/index.js';
 import { Scope } from '../../../lib/scope/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 /**
  * Fake qemu-img, tar, mksquashfs and pigz on PATH: each records its argv (one line, NUL-separated
@@ -28,7 +28,7 @@ let dir: string;
 let tree: string;
 let oldPath: string | undefined;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-output-'));
+  dir = tempDir('output');
   fs.mkdirSync(path.join(dir, 'bin'));
   for (const t of ['qemu-img', 'tar', 'mksquashfs', 'pigz']) fs.writeFileSync(path.join(dir, 'bin', t), FAKE, { mode: 0o755 });
   tree = path.join(dir, 'tree');

@@ -8,11 +8,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { publish, type PublishOptions } from '../../../lib/publish/index.js';
 import { withScope } from '../../../lib/scope/index.js';
 import type { KilnError } from '../../../lib/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 type Mode = 'ok' | 'bad-hash' | 'forbidden-upload' | 'stuck' | 'unauthorized';
 
@@ -20,7 +20,7 @@ let mode: Mode = 'ok';
 const calls: string[] = [];
 let server: http.Server;
 let url = '';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-flow-'));
+const dir = tempDir('unit-flow');
 const file = path.join(dir, 'disk.raw');
 
 beforeAll(async () => {

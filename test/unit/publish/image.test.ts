@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { buildProperties, classifyRaw, defaultImageName, glanceArch, glanceDiskFormat, imageRecord, parseProperties, parseRate, readSidecar } from '../../../lib/publish/image.js';
 import { progressPrinter, withoutPublishArgs } from '../../../lib/cli/commands/publish.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('properties from the build', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-pub-'));
+  const dir = tempDir('unit-pub');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('NAME.manifest.json beside NAME.qcow2 gives distro, version, architecture, firmware, build id and digest', () => {

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readElfDeps, isElf } from '../../../lib/ramdisk/elf.js';
 import { ldSoConfDirs, libraryClosure } from '../../../lib/ramdisk/libs.js';
@@ -9,8 +8,9 @@ import { composeInit } from '../../../lib/ramdisk/init.js';
 import { copyFromTree, findInTree, resolveInTree } from '../../../lib/ramdisk/tree.js';
 import { findKernel, parseBinaryDeps, stageRamdisk } from '../../../lib/ramdisk/assemble.js';
 import { isKilnError } from '../../../lib/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-ramdisk-unit-'));
+const tmp = () => tempDir('ramdisk-unit');
 const lsPath = fs.realpathSync('/bin/ls');
 
 describe('readElfDeps reads the dynamic-linking facts from the headers', () => {

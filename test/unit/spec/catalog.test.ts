@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { findSpec, listSpecs, specRoots, splitOperands } from '../../../lib/spec/catalog.js';
 import { specHelp } from '../../../lib/cli/commands/pack.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const noFile = () => false;
 
@@ -28,7 +28,7 @@ describe('operands: SPEC or PLUGIN VERSION, then the spec arguments as options',
 });
 
 describe('the spec path', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-catalog-'));
+  const dir = tempDir('unit-catalog');
   const a = path.join(dir, 'a');
   const b = path.join(dir, 'b');
   const put = (root: string, plugin: string, version: string) => {
@@ -63,7 +63,7 @@ describe('the spec path', () => {
 });
 
 describe('kiln pack --help SPEC', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-unit-spechelp-'));
+  const dir = tempDir('unit-spechelp');
   const file = path.join(dir, 'image.yaml');
   beforeAll(() => fs.writeFileSync(file, 'arguments:\n  java-distro:\n    description: which java\n    default: openjdk\n    choices: [openjdk, oracle-java]\n  cluster:\n    description: the name\n    required: true\nvalidators:\n  - script: {x: {inline: "true"}}\n'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

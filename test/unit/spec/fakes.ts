@@ -1,6 +1,5 @@
 /** Fakes for spec tests: a Target that records every call, and probe validators that count their runs. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { RunContext } from '../../../lib/spec/context.js';
 import { familyOf } from '../../../lib/spec/distro.js';
@@ -9,6 +8,7 @@ import { parseSpec } from '../../../lib/spec/load.js';
 import type { CommandResult, Distro, Target, TargetRunOptions } from '../../../lib/spec/targets/target.js';
 import type { AllValidator, ArgumentSetValidator, Spec, Validator } from '../../../lib/spec/types.js';
 import { dispatch } from '../../../lib/spec/validators/registry.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 export type Call =
   | { op: 'run'; argv: string[]; env: Record<string, string> }
@@ -115,7 +115,7 @@ export function context(target: Target, opts: { testOnly: boolean; args?: Record
 
 /** A temporary directory holding a spec and its files; returns the parse result of the spec. */
 export function specDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-spec-'));
+  const dir = tempDir('spec');
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);

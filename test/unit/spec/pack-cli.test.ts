@@ -1,10 +1,10 @@
 /** `kiln pack` / `image-pack` argument handling (the real bin/ shims; no root needed). */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runBin } from '../helpers/cli.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pack-cli-'));
+const dir = tempDir('pack-cli');
 const good = path.join(dir, 'good.yaml');
 const bad = path.join(dir, 'bad.yaml');
 fs.writeFileSync(good, 'arguments:\n  flavour:\n    default: a\n    choices: [a, b]\nvalidators:\n  - argument_set: {argument_name: x, value: y}\n');

@@ -1,0 +1,189 @@
+/**
+ * The end of scripts/test: reads jest's --json results, prints the timing table of the end-to-end files
+ * (slowest first) against their allowances in test/e2e/budget.json, checks that the run left nothing of
+ * kiln's in TMPDIR, and prints the closing line `N passed, N failed, N skipped`. A file over its allowance,
+ * a fixture over its own, a whole run over the total, or a leftover in TMPDIR each count as one failure.
+ *
+ *   node dist/test/report.js RESULTS_DIR --started EPOCH_S [--partial] [--tmp-before FILE]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface JestFile {
+  name: string;
+  startTime: number;
+  endTime: number;
+  status: string;
+  message?: string;
+}
+export interface JestResults {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  numRuntimeErrorTestSuites: number;
+  testResults: JestFile[];
+}
+export interface Budget {
+  /** The whole scripts/test, set-up and unit tests included. */
+  totalSeconds: number;
+  /** Each end-to-end file's own time (fixtures it happened to build are not counted against it). */
+  files: Record<string, number>;
+  /** Each shared fixture's build, whichever file asked for it first. */
+  fixtures: Record<string, number>;
+}
+/** A shared fixture built during the run (written by test/e2e/helpers/images.ts). */
+export interface FixtureBuild {
+  name: string;
+  seconds: number;
+  testPath: string;
+}
+export interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+export interface Row {
+  file: string;
+  seconds: number;
+  fixtureSeconds: number;
+  allowance: number | undefined;
+}
+
+export function countResults(results: readonly JestResults[]): Counts {
+  const c = { passed: 0, failed: 0, skipped: 0 };
+  for (const r of results) {
+    c.passed += r.numPassedTests;
+    c.failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    c.skipped += r.numPendingTests + r.numTodoTests;
+  }
+  return c;
+}
+
+/** `…/dist/test/e2e/build/cache.test.js` → `build/cache.test.ts` (relative to test/e2e). */
+export function sourceName(compiled: string): string {
+  const m = /(?:^|\/)dist\/test\/e2e\/(.+)\.js$/.exec(compiled);
+  return m ? `${m[1]}.ts` : compiled;
+}
+
+/** One row per end-to-end file, slowest own time first; a fixture's build is taken off its builder's time. */
+export function timingRows(e2e: JestResults, fixtures: readonly FixtureBuild[], budget: Budget): Row[] {
+  const rows = e2e.testResults.map((f) => {
+    const file = sourceName(f.name);
+    const fixtureSeconds = fixtures.filter((x) => sourceName(x.testPath) === file).reduce((s, x) => s + x.seconds, 0);
+    const seconds = Math.max(0, (f.endTime - f.startTime) / 1000 - fixtureSeconds);
+    return { file, seconds, fixtureSeconds, allowance: budget.files[file] };
+  });
+  return rows.sort((a, b) => b.seconds - a.seconds);
+}
+
+/** What went over: files and fixtures over their allowance or without one, the run over the total. */
+export function budgetProblems(rows: readonly Row[], fixtures: readonly FixtureBuild[], budget: Budget, totalSeconds: number | undefined): string[] {
+  const problems: string[] = [];
+  for (const r of rows) {
+    if (r.allowance === undefined) problems.push(`${r.file} has no allowance in test/e2e/budget.json`);
+    else if (r.seconds > r.allowance) problems.push(`${r.file} took ${r.seconds.toFixed(0)} s, over its allowance of ${r.allowance} s`);
+  }
+  for (const f of fixtures) {
+    const allowance = budget.fixtures[f.name];
+    if (allowance === undefined) problems.push(`fixture ${f.name} has no allowance in test/e2e/budget.json`);
+    else if (f.seconds > allowance) problems.push(`fixture ${f.name} took ${f.seconds.toFixed(0)} s to build, over its allowance of ${allowance} s`);
+  }
+  if (totalSeconds !== undefined && totalSeconds > budget.totalSeconds) {
+    problems.push(`the whole run took ${formatDuration(totalSeconds)}, over its budget of ${formatDuration(budget.totalSeconds)}`);
+  }
+  return problems;
+}
+
+export function formatDuration(s: number): string {
+  return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+}
+
+export function formatTable(rows: readonly Row[], fixtures: readonly FixtureBuild[], budget: Budget): string {
+  const lines = ['end-to-end files, slowest first (s; own time, fixtures apart):', '     own  allowed  file'];
+  const cell = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(0)).padStart(8);
+  for (const r of rows) {
+    const over = r.allowance === undefined || r.seconds > r.allowance ? '  << over' : '';
+    lines.push(`${cell(r.seconds)} ${cell(r.allowance)}  ${r.file}${over}`);
+  }
+  for (const f of fixtures) {
+    const allowance = budget.fixtures[f.name];
+    const over = allowance === undefined || f.seconds > allowance ? '  << over' : '';
+    lines.push(`${cell(f.seconds)} ${cell(allowance)}  fixture ${f.name} (built for ${sourceName(f.testPath)})${over}`);
+  }
+  const own = rows.reduce((s, r) => s + r.seconds, 0) + fixtures.reduce((s, f) => s + f.seconds, 0);
+  lines.push(`${cell(own)} ${cell(Object.values(budget.files).reduce((s, n) => s + n, 0) + Object.values(budget.fixtures).reduce((s, n) => s + n, 0))}  all end-to-end files`);
+  return lines.join('\n');
+}
+
+/** Entries of kiln's (named kiln*) in TMPDIR now that were not there before the run. */
+export function newTempEntries(before: readonly string[], after: readonly string[]): string[] {
+  const had = new Set(before);
+  return after.filter((n) => n.startsWith('kiln') && !had.has(n)).sort();
+}
+
+function readJson<T>(file: string): T | undefined {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+function readFixtures(dir: string): FixtureBuild[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.fixture.json'))
+    .map((n) => readJson<FixtureBuild>(path.join(dir, n)) as FixtureBuild)
+    .sort((a, b) => b.seconds - a.seconds);
+}
+
+function main(argv: string[]): number {
+  const dir = argv[0] ?? 'test-results';
+  const opt = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const partial = argv.includes('--partial');
+  const started = opt('--started');
+  const budget = readJson<Budget>(path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'test', 'e2e', 'budget.json'));
+  if (!budget) throw new Error('test/e2e/budget.json is missing');
+
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const found: JestResults[] = [];
+  for (const project of ['unit', 'e2e']) {
+    const r = readJson<JestResults>(path.join(dir, `${project}.json`));
+    if (r) found.push(r);
+    else if (!partial) {
+      process.stderr.write(`no results from the ${project} tests\n`);
+      counts.failed += 1;
+    }
+  }
+  const c = countResults(found);
+  counts.passed += c.passed;
+  counts.failed += c.failed;
+  counts.skipped += c.skipped;
+
+  const e2e = readJson<JestResults>(path.join(dir, 'e2e.json'));
+  const problems: string[] = [];
+  if (e2e) {
+    const fixtures = readFixtures(path.join(dir, 'e2e-images'));
+    const rows = timingRows(e2e, fixtures, budget);
+    const total = started && !partial ? Date.now() / 1000 - Number(started) : undefined;
+    problems.push(...budgetProblems(rows, fixtures, budget, total));
+    process.stdout.write(`\n${formatTable(rows, fixtures, budget)}\n`);
+    if (total !== undefined) process.stdout.write(`whole run: ${formatDuration(total)} (budget ${formatDuration(budget.totalSeconds)})\n`);
+  }
+  const beforeFile = opt('--tmp-before');
+  if (beforeFile) {
+    const before = fs.readFileSync(beforeFile, 'utf8').split('\n').filter((l) => l !== '');
+    const left = newTempEntries(before, fs.readdirSync(os.tmpdir()));
+    if (left.length > 0) problems.push(`the run left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} of kiln's in ${os.tmpdir()}: ${left.slice(0, 10).join(', ')}${left.length > 10 ? ', …' : ''}`);
+  }
+  for (const p of problems) process.stdout.write(`suite check FAILED: ${p}\n`);
+  counts.failed += problems.length;
+  process.stdout.write(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  return counts.failed === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+  process.exitCode = main(process.argv.slice(2));
+}
