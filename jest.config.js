@@ -11,6 +11,11 @@ export default {
   testSequencer: '<rootDir>/dist/test/sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/dist/test/unit/**/*.test.js'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/dist/test/e2e/**/*.test.js'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/dist/test/e2e/**/*.test.js'],
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/dist/test/e2e/setup.js'],
+    },
   ],
 };

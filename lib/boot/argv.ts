@@ -9,6 +9,8 @@ export interface QemuPlan {
   readonly accel: Accel;
   readonly memoryMb: number;
   readonly cpus: number;
+  /** QEMU's -cpu model; undefined: the accelerator's default (defaultCpuModel). */
+  readonly cpuModel?: string;
   /** The image first, then extra disks. */
   readonly disks: readonly Disk[];
   readonly diskInterface: DiskInterface;
@@ -36,13 +38,20 @@ export function kernelCommandLine(append: string | undefined): string {
   return user === '' ? 'console=ttyS0' : `console=ttyS0 ${user}`;
 }
 
-function accelArgs(accel: Accel): string[] {
+/** The CPU model TCG guests get unless told otherwise (see the README's "Booting under TCG"). */
+export const DEFAULT_TCG_CPU_MODEL = 'max';
+
+export function defaultCpuModel(accel: Accel): string {
   switch (accel) {
     case 'kvm':
-      return ['-accel', 'kvm', '-cpu', 'host'];
+      return 'host';
     case 'tcg':
-      return ['-accel', 'tcg', '-cpu', 'max'];
+      return DEFAULT_TCG_CPU_MODEL;
   }
+}
+
+function accelArgs(accel: Accel, cpuModel: string | undefined): string[] {
+  return ['-accel', accel, '-cpu', cpuModel ?? defaultCpuModel(accel)];
 }
 
 export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): string[] {
@@ -52,7 +61,7 @@ export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): s
 }
 
 export function qemuArgv(plan: QemuPlan): string[] {
-  const argv = ['-machine', 'q35', ...accelArgs(plan.accel), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
+  const argv = ['-machine', 'q35', ...accelArgs(plan.accel, plan.cpuModel), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
   // Serial console on stdout, no display, no monitor; the guest rebooting ends QEMU.
   argv.push('-display', 'none', '-vga', 'none', '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
   argv.push('-monitor', 'none', '-parallel', 'none', '-no-reboot');

@@ -37,6 +37,9 @@ export function checkBootOptions(opts: BootOptions): void {
   if (opts.timeoutS !== undefined && !(opts.timeoutS > 0)) throw invalid(`--timeout: "${opts.timeoutS}" is not a positive number of seconds`);
   if (opts.memoryMb !== undefined && !(Number.isInteger(opts.memoryMb) && opts.memoryMb >= 64)) throw invalid(`--memory: "${opts.memoryMb}" is not a size in MiB (at least 64)`);
   if (opts.cpus !== undefined && !(Number.isInteger(opts.cpus) && opts.cpus >= 1)) throw invalid(`--cpus: "${opts.cpus}" is not a positive integer`);
+  if (opts.cpuModel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*(,[+-]?[A-Za-z0-9_.=-]+)*$/.test(opts.cpuModel)) {
+    throw invalid(`--cpu-model: "${opts.cpuModel}" is not a QEMU CPU model (e.g. max, qemu64, Haswell,-hle; qemu-system-x86_64 -cpu help lists them)`);
+  }
   if (opts.sshKey !== undefined) requireFile(opts.sshKey, '--ssh-key');
   if (opts.ssh) findSshKey(opts.sshKey);
 }
@@ -74,6 +77,7 @@ export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prep
     accel: accel.accel,
     memoryMb: opts.memoryMb ?? 1024,
     cpus: opts.cpus ?? Math.min(2, os.availableParallelism()),
+    ...(opts.cpuModel !== undefined ? { cpuModel: opts.cpuModel } : {}),
     disks,
     diskInterface: opts.diskInterface ?? 'virtio',
     persist: opts.persist ?? false,

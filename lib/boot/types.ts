@@ -38,6 +38,8 @@ export interface BootOptions {
   readonly accel?: AccelChoice;
   readonly memoryMb?: number;
   readonly cpus?: number;
+  /** QEMU's -cpu model (default: host under KVM, DEFAULT_TCG_CPU_MODEL under TCG). */
+  readonly cpuModel?: string;
   readonly diskInterface?: DiskInterface;
   /** Give up after this long (default 300 s). */
   readonly timeoutS?: number;

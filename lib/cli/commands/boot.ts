@@ -23,6 +23,7 @@ interface BootFlags {
   accel?: AccelChoice;
   memory?: string;
   cpus?: string;
+  cpuModel?: string;
   consoleLog?: string;
   showConsole?: boolean;
   json?: boolean;
@@ -63,6 +64,7 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     accel: f.accel ?? 'auto',
     ...(memoryMb !== undefined ? { memoryMb } : {}),
     ...(cpus !== undefined ? { cpus } : {}),
+    ...(f.cpuModel !== undefined ? { cpuModel: f.cpuModel } : {}),
     timeoutS: parseNumber(f.timeout, '--timeout', false) ?? DEFAULT_TIMEOUT_S,
     ...(expect ? { expect } : {}),
     ssh: f.ssh === true,
@@ -98,6 +100,7 @@ export function bootCommand(): Command {
     .addOption(new Option('--accel <accel>', 'force the accelerator (default: KVM only when a probe shows it works)').choices(['kvm', 'tcg']))
     .option('--memory <mib>', 'guest memory in MiB (default 1024)')
     .option('--cpus <n>', 'virtual CPUs (default 2)')
+    .option('--cpu-model <model>', "QEMU's -cpu model (default: host under KVM, the TCG default otherwise)")
     .option('--console-log <file>', 'where the timestamped console log goes (default: a file in the temporary directory)')
     .option('--show-console', 'copy the console to stderr as it arrives')
     .option('--json', 'print the report as JSON')

@@ -10,6 +10,23 @@ import { kiln, REPO } from './kiln.js';
 
 export const IMAGES = path.join(REPO, 'test-results', 'e2e-images');
 
+/** The seed's image: `disk-image-create vm local-config` (debian added), in every format, with a first-boot.d test hook. */
+export const SEED = { name: 'seed', args: ['-t', 'qcow2,raw,vhd,vmdk,tar,tgz,squashfs', '--checksum', 'vm', 'local-config', 'fbtest'], bin: 'disk-image-create' };
+/**
+ * The EFI image, booted by image/vm.test.ts; its tar (with GRUB for BIOS too) is also the real Debian tree
+ * disk/disk.test.ts assembles disks from.
+ */
+export const EFI = { name: 'efi', args: ['-t', 'qcow2,tar', '-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'], bin: 'kiln' };
+/** The deploy ramdisk (kernel + initramfs). */
+export const DEPLOY = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create' };
+
+/** A shared image: its name, the arguments of its build, and the command that builds it. */
+export interface Fixture {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly bin: string;
+}
+
 /** A HOME with an SSH key pair, so local-config copies a key the tests can log in with. */
 export function testHome(): { home: string; key: string } {
   const home = path.join(IMAGES, 'home');
@@ -31,8 +48,18 @@ export function testFlavours(): string {
   return dir;
 }
 
+/**
+ * Notes a shared fixture's build time and the test file that paid for it: the suite's timing table
+ * (test/report.ts) counts it against the fixture's own allowance, not against that file.
+ */
+export function recordFixture(name: string, seconds: number): void {
+  fs.mkdirSync(IMAGES, { recursive: true });
+  const testPath = expect.getState().testPath ?? '';
+  fs.writeFileSync(path.join(IMAGES, `${name}.fixture.json`), `${JSON.stringify({ name, seconds, testPath })}\n`);
+}
+
 /** Builds `name` with these arguments unless this run already did; returns the output prefix. */
-export async function sharedImage(name: string, args: string[], bin = 'kiln'): Promise<string> {
+export async function sharedImage({ name, args, bin }: Fixture): Promise<string> {
   fs.mkdirSync(IMAGES, { recursive: true });
   const prefix = path.join(IMAGES, name);
   const stamp = `${prefix}.built`;
@@ -46,6 +73,7 @@ export async function sharedImage(name: string, args: string[], bin = 'kiln'): P
   fs.writeFileSync(`${prefix}.build.log`, `${r.stdout}\n${r.stderr}`);
   if (r.code !== 0) throw new Error(`building ${name} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(-4000)}`);
   fs.writeFileSync(stamp, key);
+  recordFixture(name, r.seconds);
   process.stdout.write(`built ${name} in ${r.seconds.toFixed(1)} s\n`);
   return prefix;
 }

@@ -1,6 +1,7 @@
 /**
  * The step cache on a real Debian build (debian-minimal vm): cold stores the install and finalise steps,
- * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and that image boots;
+ * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and the tree it writes
+ * is the cold build's, file for file (names, types, modes, owners, sizes, link targets);
  * an edited late hook rebuilds from the restored tree; a package added to the list invalidates install and
  * finalise, and the miss says which package.
  */
@@ -8,17 +9,15 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootImage } from '../../../lib/boot/index.js';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
-import { IMAGES } from '../helpers/images.js';
 import { buildEvents, cacheStates, expectNoLeaks, hostState, kiln, phasesRun, type Run } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('e2e-cache-deb');
 const F = path.join(work, 'flavours');
 const out = path.join(work, 'deb');
-// The base tree cache the shared images use, so the base tree is made once per run.
-const imageCache = path.join(IMAGES, 'home', '.cache', 'image-create');
+// The run's image cache (test/e2e/setup.ts), so the base tree is made once per run.
+const imageCache = process.env.DIB_IMAGE_CACHE as string;
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const late = (v: string) => `#!/bin/sh\nset -eu\necho "late hook ${v}"\necho ${v} > "$TARGET_ROOT/etc/kiln-late"\n`;
@@ -31,6 +30,15 @@ writeFlavour(path.join(F, 'cachedeb'), {
 });
 const args = ['build', '--json', '-t', 'qcow2,tar', '--image-cache', imageCache, '-o', out, 'debian-minimal', 'vm', 'cachedeb'];
 const env = { ELEMENTS_PATH: F, KILN_NO_CACHE: '0' };
+
+/** The output tree as a sorted list of entries without their times. */
+const listing = (): string[] =>
+  spawnSync('tar', ['-tvf', `${out}.tar`, '--numeric-owner'], { encoding: 'utf8', maxBuffer: 2 ** 28 })
+    .stdout.split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^(\S+ \S+\s+\S+) \S+ \S+ /, '$1 '))
+    .sort();
+let coldListing: string[] = [];
 
 const inTar = (file: string) => spawnSync('tar', ['-xOf', `${out}.tar`, `./${file}`], { encoding: 'utf8' }).stdout;
 
@@ -48,18 +56,17 @@ test('cold: install and finalise run and are stored (the base tree is its own ca
   expect(buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step)).toEqual(['install', 'finalise']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
   expectNoLeaks(before, work);
+  coldListing = listing();
+  expect(coldListing.length).toBeGreaterThan(1000);
 });
 
-test('warm: the finalised tree is restored, only cleanup.d runs, and the image boots to a login prompt', async () => {
+test('warm: the finalised tree is restored, only cleanup.d runs, and the output tree is the cold build\'s', async () => {
   const r = await build();
   expect(cacheStates(r)).toEqual(['root:empty', 'install:hit', 'finalise:hit']);
   expect(phasesRun(r)).toEqual(['cleanup.d']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
-  expect(inTar('boot/').length + spawnSync('tar', ['-tf', `${out}.tar`], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^\.\/boot\/initrd\.img-/.test(l)).length).toBeGreaterThan(0);
-  // One virtual CPU: a 2-CPU TCG guest has stalled after the kernel banner here now and then (see boot.test).
-  const report = await bootImage({ image: `${out}.qcow2`, cpus: 1, timeoutS: 600, consoleLog: path.join(IMAGES, "cache-debian.boot.log") });
-  expect(report.message).toMatch(/login prompt/);
-  expect(report.ok).toBe(true);
+  expect(listing()).toEqual(coldListing);
+  expect(coldListing.some((l) => /\.\/boot\/initrd\.img-/.test(l))).toBe(true);
 });
 
 test('an edited cleanup.d hook runs on the restored tree', async () => {

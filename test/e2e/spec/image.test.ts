@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sharedImage } from '../helpers/images.js';
+import { SEED, sharedImage } from '../helpers/images.js';
 import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -55,7 +55,7 @@ function sha256(file: string): string {
 }
 
 beforeAll(async () => {
-  const seed = await sharedImage('seed', ['-t', 'qcow2,raw,vhd,vmdk,tar,tgz,squashfs', '--checksum', 'vm', 'local-config', 'fbtest'], 'disk-image-create');
+  const seed = await sharedImage(SEED);
   fs.copyFileSync(`${seed}.qcow2`, image);
   fs.writeFileSync(spec, SPEC);
 });

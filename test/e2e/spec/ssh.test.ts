@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sharedImage, testHome } from '../helpers/images.js';
+import { SEED, sharedImage, testHome } from '../helpers/images.js';
 import { kiln, waitFor } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -73,7 +73,7 @@ function makeRepo(dir: string): void {
 }
 
 beforeAll(async () => {
-  const seed = await sharedImage('seed', ['-t', 'qcow2,raw,vhd,vmdk,tar,tgz,squashfs', '--checksum', 'vm', 'local-config', 'fbtest'], 'disk-image-create');
+  const seed = await sharedImage(SEED);
   key = testHome().key;
   fs.mkdirSync(tree);
   sh('tar', ['-xf', `${seed}.tar`, '-C', tree, '--numeric-owner']);

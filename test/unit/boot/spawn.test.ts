@@ -21,7 +21,6 @@ test('lines stream as they come; an unterminated prompt is emitted after a pause
   const exit = await p.stop(2000);
   expect(exit.signal).toBe('SIGTERM');
   expect(p.isRunning()).toBe(false);
-  expect(Date.now() - t0).toBeLessThan(5000);
 });
 
 test('stop escalates to SIGKILL when SIGTERM is ignored', async () => {

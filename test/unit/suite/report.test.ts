@@ -1,4 +1,4 @@
-import { budgetProblems, countResults, formatTable, newTempEntries, sourceName, timingRows, type Budget, type JestResults } from '../../report.js';
+import { budgetProblems, countResults, formatTable, newProcesses, newTempEntries, sourceName, timingRows, type Budget, type JestResults } from '../../report.js';
 import { orderPaths, seedFromEnv } from '../../sequencer.js';
 
 const file = (name: string, seconds: number) => ({ name: `/repo/dist/test/e2e/${name}.js`, startTime: 1000, endTime: 1000 + seconds * 1000, status: 'passed' });
@@ -47,8 +47,16 @@ test.each([
   expect(budgetProblems(rows, fixtures, budget, total)).toEqual([expect.stringMatching(problem)]);
 });
 
-test('a partial run checks no total', () => {
+test('a partial run checks no total; a shuffled run checks no file allowance', () => {
   expect(budgetProblems([], [], budget, undefined)).toEqual([]);
+  const rows = timingRows(results([file('build/cache.test', 61), file('new/thing.test', 1)]), [], budget);
+  expect(budgetProblems(rows, [], budget, 2101, true)).toEqual([expect.stringMatching(/whole run/)]);
+});
+
+test('processes the run started and left running are found; older ones and the reporter are not', () => {
+  const before = ['  10 /sbin/init', ' 200 qemu-system-x86_64 -m 512 (the user\'s own)'];
+  const after = [...before, ' 300 qemu-system-x86_64 -machine q35', ' 301 node /repo/bin/kiln build', ' 302 sleep 5', ' 400 node dist/test/report.js'];
+  expect(newProcesses(before, after, [400])).toEqual(['300 qemu-system-x86_64 -machine q35', '301 node /repo/bin/kiln build']);
 });
 
 test('the table marks what went over', () => {
