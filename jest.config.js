@@ -1,11 +1,10 @@
 // Tests are compiled by tsc into dist/ first (the project is ESM; execa 9 is ESM-only).
 // Files run in a fixed order (test/sequencer.ts; KILN_TEST_SEED=N shuffles it); every file's temporary
-// directories are removed after it (test/setup.ts).
+// directories are removed after it (test/environment.ts).
 const common = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/dist/test/environment.js',
   transform: {},
   rootDir: '.',
-  setupFilesAfterEnv: ['<rootDir>/dist/test/setup.js'],
 };
 export default {
   testSequencer: '<rootDir>/dist/test/sequencer.js',
@@ -15,7 +14,7 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/dist/test/e2e/**/*.test.js'],
-      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/dist/test/e2e/setup.js'],
+      setupFilesAfterEnv: ['<rootDir>/dist/test/e2e/setup.js'],
     },
   ],
 };

@@ -1,7 +1,7 @@
 /**
  * Temporary directories for tests: every one is made under TMPDIR with a `kiln-test-` prefix and removed
- * after its test file (test/setup.ts registers the sweep), so a run leaves nothing in TMPDIR; scripts/test
- * checks that at its end.
+ * after its test file, after the file's own afterAll hooks (test/environment.ts), so a run leaves nothing in
+ * TMPDIR; scripts/test checks that at its end.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,10 +20,4 @@ export function tempDir(name: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${TEST_TMP_PREFIX}${name}-`));
   registry().push(dir);
   return dir;
-}
-
-/** Removes every directory tempDir made in this test file (newest first). */
-export function removeTempDirs(): void {
-  const dirs = registry();
-  while (dirs.length > 0) fs.rmSync(dirs.pop() as string, { recursive: true, force: true });
 }
