@@ -1,5 +1,5 @@
 /**
- * The end of scripts/test: reads jest's --json results, prints the timing table of the end-to-end files
+ * The end of scripts/test: reads jest's --json results (unit.json, e2e-LANE.json), prints the timing table of the end-to-end files
  * (slowest first) against their allowances in test/e2e/budget.json, checks that the run left nothing of
  * kiln's in TMPDIR, and prints the closing line `N passed, N failed, N skipped`. A file over its allowance,
  * a fixture over its own, a whole run over the total, or a leftover in TMPDIR each count as one failure.
@@ -64,6 +64,19 @@ export function countResults(results: readonly JestResults[]): Counts {
   return c;
 }
 
+/** The lanes' results as one (their files side by side). */
+export function mergeResults(lanes: readonly JestResults[]): JestResults {
+  const sum = (k: 'numPassedTests' | 'numFailedTests' | 'numPendingTests' | 'numTodoTests' | 'numRuntimeErrorTestSuites') => lanes.reduce((s, r) => s + r[k], 0);
+  return {
+    numPassedTests: sum('numPassedTests'),
+    numFailedTests: sum('numFailedTests'),
+    numPendingTests: sum('numPendingTests'),
+    numTodoTests: sum('numTodoTests'),
+    numRuntimeErrorTestSuites: sum('numRuntimeErrorTestSuites'),
+    testResults: lanes.flatMap((r) => r.testResults),
+  };
+}
+
 /** `…/dist/test/e2e/build/cache.test.js` → `build/cache.test.ts` (relative to test/e2e). */
 export function sourceName(compiled: string): string {
   const m = /(?:^|\/)dist\/test\/e2e\/(.+)\.js$/.exec(compiled);
@@ -120,7 +133,7 @@ export function formatTable(rows: readonly Row[], fixtures: readonly FixtureBuil
     lines.push(`${cell(f.seconds)} ${cell(allowance)}  fixture ${f.name} (built for ${sourceName(f.testPath)})${over}`);
   }
   const own = rows.reduce((s, r) => s + r.seconds, 0) + fixtures.reduce((s, f) => s + f.seconds, 0);
-  lines.push(`${cell(own)} ${cell(Object.values(budget.files).reduce((s, n) => s + n, 0) + Object.values(budget.fixtures).reduce((s, n) => s + n, 0))}  all end-to-end files`);
+  lines.push(`${cell(own)} ${cell(Object.values(budget.files).reduce((s, n) => s + n, 0) + Object.values(budget.fixtures).reduce((s, n) => s + n, 0))}  all end-to-end files (summed over the lanes)`);
   return lines.join('\n');
 }
 
@@ -165,21 +178,21 @@ function main(argv: string[]): number {
   if (!budget) throw new Error('test/e2e/budget.json is missing');
 
   const counts = { passed: 0, failed: 0, skipped: 0 };
-  const found: JestResults[] = [];
-  for (const project of ['unit', 'e2e']) {
-    const r = readJson<JestResults>(path.join(dir, `${project}.json`));
-    if (r) found.push(r);
-    else if (!partial) {
-      process.stderr.write(`no results from the ${project} tests\n`);
+  // unit.json, and one e2e-LANE.json per lane of end-to-end files (scripts/test).
+  const unit = readJson<JestResults>(path.join(dir, 'unit.json'));
+  const lanes = fs.readdirSync(dir).filter((n) => /^e2e-[a-z0-9]+\.json$/.test(n)).map((n) => readJson<JestResults>(path.join(dir, n)) as JestResults);
+  for (const [what, missing] of [['unit', !unit], ['end-to-end', lanes.length === 0]] as const) {
+    if (missing && !partial) {
+      process.stderr.write(`no results from the ${what} tests\n`);
       counts.failed += 1;
     }
   }
-  const c = countResults(found);
+  const c = countResults([...(unit ? [unit] : []), ...lanes]);
   counts.passed += c.passed;
   counts.failed += c.failed;
   counts.skipped += c.skipped;
 
-  const e2e = readJson<JestResults>(path.join(dir, 'e2e.json'));
+  const e2e = lanes.length > 0 ? mergeResults(lanes) : undefined;
   const problems: string[] = [];
   if (e2e) {
     const fixtures = readFixtures(path.join(dir, 'e2e-images'));

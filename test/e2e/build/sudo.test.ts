@@ -17,7 +17,8 @@ const LINKS = ['kiln', 'disk-image-create'].map((n) => ({ at: `/usr/local/bin/${
 const MEMBER = 'kilne2e';
 const OUTSIDER = 'kilne2eout';
 let createdGroup = false;
-const createdLinks: string[] = [];
+/** What each link path held before the test (a link target, or undefined for nothing), to put back after. */
+const previousLinks = new Map<string, string | undefined>();
 let work: string;
 
 beforeAll(() => {
@@ -28,11 +29,13 @@ beforeAll(() => {
   for (const u of [MEMBER, OUTSIDER]) sh('userdel', ['-r', u]);
   expect(sh('useradd', ['-m', '-G', 'kiln', MEMBER]).status).toBe(0);
   expect(sh('useradd', ['-m', OUTSIDER]).status).toBe(0);
+  // The links point at this checkout for the test, whatever was there (another clone's, or a dangling one).
   for (const l of LINKS) {
-    if (!fs.existsSync(l.at)) {
-      fs.symlinkSync(l.to, l.at);
-      createdLinks.push(l.at);
-    }
+    const st = fs.lstatSync(l.at, { throwIfNoEntry: false });
+    if (st && !st.isSymbolicLink()) throw new Error(`${l.at} is a file, not a link: the test will not replace it`);
+    previousLinks.set(l.at, st ? fs.readlinkSync(l.at) : undefined);
+    fs.rmSync(l.at, { force: true });
+    fs.symlinkSync(l.to, l.at);
   }
   fs.copyFileSync(path.join(REPO, 'sudoers.d/kiln'), SUDOERS);
   fs.chmodSync(SUDOERS, 0o440);
@@ -42,7 +45,10 @@ beforeAll(() => {
 
 afterAll(() => {
   fs.rmSync(SUDOERS, { force: true });
-  for (const l of createdLinks) fs.rmSync(l, { force: true });
+  for (const [at, to] of previousLinks) {
+    fs.rmSync(at, { force: true });
+    if (to !== undefined) fs.symlinkSync(to, at);
+  }
   for (const u of [MEMBER, OUTSIDER]) sh('userdel', ['-r', u]);
   if (createdGroup) sh('groupdel', ['kiln']);
   if (work) fs.rmSync(work, { recursive: true, force: true });

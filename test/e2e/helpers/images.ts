@@ -1,6 +1,8 @@
 /**
  * Images shared between end-to-end test files: each distinct image is built once per test run
  * (scripts/test empties the directory first) and reused by every test that only inspects or boots it.
+ * The files that use them run in one lane (scripts/test's IMAGES_LANE), one at a time, so no image is
+ * built twice at once.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,9 +34,17 @@ export function testHome(): { home: string; key: string } {
   const home = path.join(IMAGES, 'home');
   const key = path.join(home, '.ssh', 'id_ed25519');
   if (!fs.existsSync(key)) {
-    fs.mkdirSync(path.dirname(key), { recursive: true, mode: 0o700 });
-    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kiln-e2e', '-f', key]);
+    // Both lanes of end-to-end files may ask at once: each makes a pair in a directory of its own and renames
+    // it to .ssh; a rename onto an existing .ssh fails, so the first pair wins whole.
+    const mine = path.join(home, `.ssh.${process.pid}`);
+    fs.mkdirSync(mine, { recursive: true, mode: 0o700 });
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kiln-e2e', '-f', path.join(mine, 'id_ed25519')]);
     if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+    try {
+      fs.renameSync(mine, path.dirname(key));
+    } catch {
+      fs.rmSync(mine, { recursive: true, force: true });
+    }
   }
   return { home, key };
 }

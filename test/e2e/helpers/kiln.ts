@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const REPO = path.resolve(process.cwd());
@@ -49,22 +50,29 @@ export function kiln(
 /** What a build could leave behind on the host. */
 export interface HostState {
   mounts: string[];
-  loops: string;
+  loops: string[];
   workDirs: string[];
 }
 
+/**
+ * Where this test run's builds work and write: TMPDIR (scripts/test gives each lane of end-to-end files its
+ * own) and the run's test-results. Only mounts and loop devices there are this lane's: the other lane's builds
+ * may mount and attach at the same time.
+ */
+const ours = (p: string) => [os.tmpdir(), path.join(REPO, 'test-results')].some((dir) => p === dir || p.startsWith(`${dir}/`));
+
 export function hostState(): HostState {
-  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').sort();
-  const loops = spawnSync('losetup', ['-a'], { encoding: 'utf8' }).stdout.trim();
-  const workDirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('kiln-build-')).sort();
+  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '' && ours(l)).sort();
+  const loops = spawnSync('losetup', ['-n', '-l', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => ours(l.trim().split(/\s+/)[1] ?? '')).sort();
+  const workDirs = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kiln-build-')).sort();
   return { mounts, loops, workDirs };
 }
 
-/** Asserts nothing new is mounted, attached or left in /tmp, and no partial output sits in dir. */
+/** Asserts nothing new is mounted, attached or left in TMPDIR, and no partial output sits in dir. */
 export function expectNoLeaks(before: HostState, outDir: string): void {
   const after = hostState();
   expect(after.mounts.filter((m) => !before.mounts.includes(m))).toEqual([]);
-  expect(after.loops).toBe(before.loops);
+  expect(after.loops.filter((l) => !before.loops.includes(l))).toEqual([]);
   expect(after.workDirs.filter((d) => !before.workDirs.includes(d))).toEqual([]);
   expect(fs.readdirSync(outDir).filter((n) => n.includes('.kiln-part-'))).toEqual([]);
 }

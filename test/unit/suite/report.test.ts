@@ -1,4 +1,4 @@
-import { budgetProblems, countResults, formatTable, newProcesses, newTempEntries, sourceName, timingRows, type Budget, type JestResults } from '../../report.js';
+import { budgetProblems, countResults, formatTable, mergeResults, newProcesses, newTempEntries, sourceName, timingRows, type Budget, type JestResults } from '../../report.js';
 import { orderPaths, seedFromEnv } from '../../sequencer.js';
 
 const file = (name: string, seconds: number) => ({ name: `/repo/dist/test/e2e/${name}.js`, startTime: 1000, endTime: 1000 + seconds * 1000, status: 'passed' });
@@ -19,6 +19,12 @@ test('the closing counts: failed includes files that could not run, skipped incl
     results([], { numPassedTests: 3, numRuntimeErrorTestSuites: 1, numTodoTests: 1 }),
   ]);
   expect(c).toEqual({ passed: 8, failed: 2, skipped: 3 });
+});
+
+test('the lanes merge into one result: counts added, files side by side', () => {
+  const m = mergeResults([results([file('a.test', 1)], { numPassedTests: 2, numFailedTests: 1 }), results([file('b.test', 2)], { numPassedTests: 3, numPendingTests: 1 })]);
+  expect(countResults([m])).toEqual({ passed: 5, failed: 1, skipped: 1 });
+  expect(m.testResults.map((f) => sourceName(f.name))).toEqual(['a.test.ts', 'b.test.ts']);
 });
 
 test('compiled paths map back to the sources', () => {
