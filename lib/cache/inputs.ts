@@ -65,7 +65,7 @@ const IGNORED = /^(README[^/]*|[^/]*\.(md|rst)|tests\/.*|disk\.yaml|__pycache__\
 const IN_INSTALL = new Set(['package-installs.yaml', 'package-installs.json', 'image.yaml']);
 
 /** Environment variables that describe the caller's session, not the build. */
-const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'COLUMNS', 'LINES', 'PATH', 'HOME', 'USER', 'LOGNAME', 'MAIL', 'SHELL', 'HOSTNAME', 'NODE_OPTIONS', 'KILN_NO_CACHE', 'KILN_CACHE_SIZE', 'DIB_DEBUG_TRACE', 'INVOCATION_ID', 'JOURNAL_STREAM', 'LS_COLORS']);
+const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'COLUMNS', 'LINES', 'PATH', 'TMPDIR', 'TMP', 'TEMP', 'TEMPDIR', 'HOME', 'USER', 'LOGNAME', 'MAIL', 'SHELL', 'HOSTNAME', 'NODE_OPTIONS', 'KILN_NO_CACHE', 'KILN_CACHE_SIZE', 'DIB_DEBUG_TRACE', 'INVOCATION_ID', 'JOURNAL_STREAM', 'LS_COLORS']);
 const VOLATILE_PREFIX = /^(SSH_|SUDO_|XDG_|JEST_|npm_|DBUS_)/;
 
 export function computeStepInputs(src: InputSources): StepInputs[] {

@@ -94,7 +94,10 @@ export async function sourcedEnvironment(ctx: HookContext, planned: readonly { f
 
 /** Inside the tree: the standard PATH plus the flavours' bin/ and kiln's helpers, and TMP_HOOKS_PATH as seen from inside. */
 export function chrootEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...env, PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin:${HOOKS_INSIDE}/helpers`, TMP_HOOKS_PATH: HOOKS_INSIDE };
+  // The caller's temporary directory is a host path: inside the tree it does not exist (a package's
+  // maintainer script running mktemp there fails), so the tree's own /tmp is the temporary directory.
+  const { TMP: _tmp, TEMP: _temp, TEMPDIR: _tempdir, ...rest } = env;
+  return { ...rest, TMPDIR: '/tmp', PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin:${HOOKS_INSIDE}/helpers`, TMP_HOOKS_PATH: HOOKS_INSIDE };
 }
 
 /** On the host: the caller's PATH, then the flavours' bin/ and kiln's helpers. */
