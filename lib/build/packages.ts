@@ -8,6 +8,7 @@ import { batchPackages, readPackageInstalls, type PackageEntry, type PackagePhas
 import { mapNames, resolvePkgMap, resolveSvcMaps, type NameMap } from '../packages/name-maps.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { chrootEnv } from '../hooks/run.js';
+import { ensureHostResolvConf } from '../chroot/index.js';
 import { bindMount } from '../mount/index.js';
 import { Scope } from '../scope/index.js';
 
@@ -85,13 +86,14 @@ export class TreePackages {
   private async inTree(argv: readonly string[], label: string): Promise<void> {
     const opts = { env: { ...chrootEnv(this.env), ...this.pm.env }, label, onLine: (l: string) => this.log.output(l) };
     const inside = path.join(this.root, 'var/cache/apt/archives');
-    if (!this.archives || !fs.existsSync(inside)) {
-      await run('chroot', [this.root, ...argv], opts);
-      return;
-    }
-    fs.mkdirSync(path.join(this.archives, 'partial'), { recursive: true });
     const scope = new Scope();
     try {
+      ensureHostResolvConf(scope, this.root);
+      if (!this.archives || !fs.existsSync(inside)) {
+        await run('chroot', [this.root, ...argv], opts);
+        return;
+      }
+      fs.mkdirSync(path.join(this.archives, 'partial'), { recursive: true });
       await bindMount(scope, this.archives, inside);
       // Under the lock: what an interrupted build left half-downloaded goes, then apt runs.
       await run('flock', ['--wait', '1800', `${this.archives}.lock`, 'sh', '-c', 'find "$1/partial" -type f -delete; shift; exec "$@"', 'kiln-apt', this.archives, 'chroot', this.root, ...argv], opts);

@@ -36,6 +36,17 @@ export async function enterChroot(root: string, opts: ChrootOptions): Promise<Sc
   }
 }
 
+/**
+ * The host's resolver for one command in the tree (a package manager run), when a package installed
+ * earlier in the build replaced the tree's resolv.conf (systemd-resolved makes it a symlink to a stub that
+ * only answers in a booted system): that replacement is put back afterwards, so the image keeps it.
+ */
+export function ensureHostResolvConf(scope: Scope, root: string): void {
+  const content = hostResolvConf();
+  if (unchanged(path.join(root, 'etc/resolv.conf'), content)) return;
+  replaceFile(scope, root, 'etc/resolv.conf', content, 0o644, '.kiln-pkg');
+}
+
 function hostResolvConf(): string {
   try {
     return fs.readFileSync('/etc/resolv.conf', 'utf8');
@@ -48,10 +59,10 @@ function hostResolvConf(): string {
  * Puts a file in place for the build and registers the restore of what was there (a file, a
  * symlink, or nothing). The original is moved aside under a kiln-marked name inside the tree.
  */
-export function replaceFile(scope: Scope, root: string, rel: string, content: string, mode = 0o644): void {
+export function replaceFile(scope: Scope, root: string, rel: string, content: string, mode = 0o644, savedSuffix = '.kiln-orig'): void {
   const target = path.join(root, rel);
   if (!fs.existsSync(path.dirname(target))) return;
-  const saved = `${target}.kiln-orig`;
+  const saved = `${target}${savedSuffix}`;
   const existed = lexists(target);
   if (existed) fs.renameSync(target, saved);
   fs.writeFileSync(target, content, { mode });
