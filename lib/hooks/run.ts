@@ -8,7 +8,8 @@ import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import type { Logger } from '../log/index.js';
-import { CHROOT_PATH, HOOKS_INSIDE, treeShell } from '../chroot/index.js';
+import { CHROOT_PATH, ensureHostResolvConf, HOOKS_INSIDE, treeShell } from '../chroot/index.js';
+import { Scope } from '../scope/index.js';
 
 export interface HookContext {
   readonly root: string;
@@ -30,7 +31,14 @@ export async function runPhase(ctx: HookContext, phase: PlannedPhase): Promise<H
   const out: HookOutput = [];
   if (phase.hooks.length === 0) return out;
   await ctx.log.step(`${phase.name} (${phase.hooks.length} hook${phase.hooks.length === 1 ? '' : 's'}, ${phase.where})`, async () => {
-    for (const hook of phase.hooks) out.push({ hook: hook.name, stdout: await runHook(ctx, phase, hook.name, hook.flavour) });
+    // Hooks in the tree resolve names with the host's resolver, even after a package replaced resolv.conf.
+    const scope = new Scope();
+    try {
+      if (phase.where === 'chroot') ensureHostResolvConf(scope, ctx.root);
+      for (const hook of phase.hooks) out.push({ hook: hook.name, stdout: await runHook(ctx, phase, hook.name, hook.flavour) });
+    } finally {
+      await scope.close();
+    }
   });
   return out;
 }
