@@ -1,6 +1,6 @@
 /**
- * The seed's image: `disk-image-create -o img vm local-config` (default operating system debian) in every
- * format from one build, each checked with its own tool; booted twice (first-boot.d runs exactly once,
+ * The seed's image: `disk-image-create -o img vm local-config` (default operating system debian) as qcow2, raw
+ * and tar from one build, each checked with its own tool; booted once (first-boot.d ran and will not run again,
  * SSH with the key local-config copied, fstab and root filesystem agree); and the EFI variant under OVMF.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,11 +24,10 @@ test('the build added the default operating system and wrote a manifest and SBOM
   expect(JSON.parse(fs.readFileSync(`${img}.cdx.json`, 'utf8')).bomFormat).toBe('CycloneDX');
 });
 
+// vhd, vmdk, tgz and squashfs come from the same output code, checked by disk/disk.test.ts.
 test.each([
   ['qcow2', 'qcow2'],
   ['raw', 'raw'],
-  ['vhd', 'vpc'],
-  ['vmdk', 'vmdk'],
 ])('%s: qemu-img sees a %s image', (ext, format) => {
   const r = sh('qemu-img', ['info', '--output=json', `${img}.${ext}`]);
   expect(r.status).toBe(0);
@@ -41,10 +40,8 @@ test('raw: an MBR table with one bootable Linux partition', () => {
   expect(r.stdout).toMatch(/start=\s*2048, .*type=83, bootable/);
 });
 
-test('tar, tgz and squashfs list the tree', () => {
+test('the tar lists the tree', () => {
   expect(sh('tar', ['-tf', `${img}.tar`]).stdout).toContain('./etc/os-release');
-  expect(sh('tar', ['-tzf', `${img}.tgz`]).stdout).toContain('./etc/os-release');
-  expect(sh('unsquashfs', ['-l', `${img}.squash`]).stdout).toContain('squashfs-root/etc/os-release');
 });
 
 test('--checksum wrote .md5 and .sha256 that verify', () => {
