@@ -76,14 +76,3 @@ test('an edited cleanup.d hook runs on the restored tree', async () => {
   expect(r.stderr).toContain('late hook two');
   expect(inTar('etc/kiln-late')).toBe('two\n');
 });
-
-test('a package added to the list: install and finalise miss, naming the package', async () => {
-  fs.writeFileSync(path.join(F, 'cachedeb', 'package-installs.yaml'), 'less:\n');
-  const r = await build();
-  expect(cacheStates(r)).toEqual(['root:empty', 'install:miss', 'finalise:miss']);
-  const why = buildEvents(r).find((e) => e.event === 'cache' && e.step === 'install')?.reasons ?? [];
-  expect(why).toContain('package list of install.d changed: +less');
-  expect(why).toContain('cachedeb/package-installs.yaml added');
-  expect(buildEvents(r).find((e) => e.event === 'cache' && e.step === 'finalise')?.reasons).toEqual(['follows install, which changed']);
-  expect(spawnSync('tar', ['-tf', `${out}.tar`], { encoding: 'utf8' }).stdout).toMatch(/\.\/usr\/bin\/less\n/);
-});
