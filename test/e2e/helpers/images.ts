@@ -12,25 +12,25 @@ import { kiln, REPO } from './kiln.js';
 
 export const IMAGES = path.join(REPO, 'test-results', 'e2e-images');
 
-/**
- * The seed's image: `disk-image-create vm local-config` (debian added), with a first-boot.d test hook, in the
- * formats its users inspect (every other format is written and checked by disk/disk.test.ts).
- */
-export const SEED = { name: 'seed', args: ['-t', 'qcow2,raw,tar', '--checksum', 'vm', 'local-config', 'fbtest'], bin: 'disk-image-create' };
-/**
- * The EFI image, booted by image/vm.test.ts; its tar (with GRUB for BIOS too) is also the real Debian tree
- * disk/disk.test.ts assembles disks from.
- */
-export const EFI = { name: 'efi', args: ['-t', 'qcow2,tar', '-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'], bin: 'kiln' };
-/** The deploy ramdisk (kernel + initramfs). */
-export const DEPLOY = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create' };
-
 /** A shared image: its name, the arguments of its build, and the command that builds it. */
 export interface Fixture {
   readonly name: string;
   readonly args: readonly string[];
   readonly bin: string;
 }
+
+/**
+ * The seed's image: `disk-image-create vm local-config` (debian added), with a first-boot.d test hook, in the
+ * formats its users inspect (every other format is written and checked by disk/disk.test.ts).
+ */
+export const SEED: Fixture = { name: 'seed', args: ['-t', 'qcow2,raw,tar', '--checksum', 'vm', 'local-config', 'fbtest'], bin: 'disk-image-create' };
+/**
+ * The EFI image, booted by image/vm.test.ts; its tar (with GRUB for BIOS too) is also the real Debian tree
+ * disk/disk.test.ts assembles disks from.
+ */
+export const EFI: Fixture = { name: 'efi', args: ['-t', 'qcow2,tar', '-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'], bin: 'kiln' };
+/** The deploy ramdisk (kernel + initramfs). */
+export const DEPLOY: Fixture = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create' };
 
 /** A HOME with an SSH key pair, so local-config copies a key the tests can log in with. */
 export function testHome(): { home: string; key: string } {
