@@ -27,7 +27,9 @@ const MILESTONES: readonly [RegExp, Milestone][] = [
   [/GRUB loading|GNU GRUB|Welcome to GRUB|Booting `|Loading Linux |SeaBIOS \(version|BdsDxe: |EFI stub: |Booting from (Hard Disk|ROM)/, 'firmware'],
   [/Run \S*init as init process/, 'userspace'],
   [/systemd\[1\]: |^\s*Welcome to (?!GRUB).+!\s*$|\[\s*OK\s*\] (Started|Reached|Finished|Mounted)/, 'systemd'],
-  [/^\s*\S+ login:\s*$/, 'login'],
+  // The prompt has no newline of its own: console output that follows it at once (the kernel's or the journal's
+  // "[   37.27] …", systemd's "[  OK  ] …") lands on the same line.
+  [/^\s*[\w.-]+ login: ?(?:\s*$|\[\s*(?:\d+\.\d+|OK|FAILED|DEPEND|\**)\s*\] )/, 'login'],
 ];
 
 /** Everything a (cleaned) line shows: the user's expectation, fatal conditions, milestones. */

@@ -31,7 +31,7 @@ export async function bootImage(opts: BootOptions): Promise<BootReport> {
   });
 }
 
-/** Boots, waits for the login prompt (or expect) and SSH, runs fn, then powers off; throws (exit 1) if the boot fails. */
+/** Boots, waits for an SSH login (after the expect line, if any), runs fn, then powers off; throws (exit 1) if the boot fails. */
 export async function withBootedImage<T>(opts: BootOptions, fn: (vm: BootedVm) => Promise<T>): Promise<T> {
   return withScope(async (scope) => {
     const withSsh = { ...opts, ssh: opts.ssh ?? true };
@@ -75,6 +75,9 @@ type Ending = { outcome: Outcome; message: string; ssh?: BootReport['ssh'] };
 
 async function awaitReady(session: Session, prepared: Prepared, opts: BootOptions): Promise<BootReport> {
   const deadline = Date.now() + (opts.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000;
+  // With SSH and no --expect line, an SSH login proves the boot on its own: it is tried from the start, so a
+  // login prompt garbled by console output (or a guest without a serial getty) cannot fail a good boot.
+  if (opts.ssh && !opts.expect) return finish(session, prepared, opts, await awaitSsh(session, prepared, opts, deadline));
   const target: Milestone = opts.expect ? 'expect' : 'login';
   const what = opts.expect ? `a console line matching /${opts.expect.source}/` : 'a login prompt';
   const reached = await session.until(() => (session.seen.has(target) ? 'met' : session.fatal ? 'fatal' : session.exit ? 'exited' : undefined), deadline);
@@ -84,6 +87,10 @@ async function awaitReady(session: Session, prepared: Prepared, opts: BootOption
   } else {
     ending = failure(session, reached, `${what}`, opts.timeoutS ?? DEFAULT_TIMEOUT_S);
   }
+  return finish(session, prepared, opts, ending);
+}
+
+async function finish(session: Session, prepared: Prepared, opts: BootOptions, ending: Ending): Promise<BootReport> {
   if (ending.outcome !== 'ok' && session.fatal) await session.until(() => undefined, Date.now() + 300); // the panic's next lines, for the log
   requireQemuStarted(session);
   return makeReport(session, prepared, opts, ending);
@@ -94,9 +101,12 @@ function failure(session: Session, reached: 'fatal' | 'exited' | undefined, what
     return { outcome: session.fatal.fatal, message: `${describeFatal(session.fatal.fatal)} before ${what}` };
   }
   if (reached === 'exited') return { outcome: 'qemu-exited', message: `${qemuExitMessage(session.exit, session.proc.stderrTail())} before ${what}` };
+  return { outcome: 'timeout', message: `no ${what.replace(/^an? /, '')} within ${timeoutS} s${lastMilestone(session)}` };
+}
+
+function lastMilestone(session: Session): string {
   const last = [...session.seen.entries()].sort((a, b) => a[1] - b[1]).pop();
-  const since = last ? ` (last milestone: ${last[0]} at ${secs(last[1])} s)` : ' (no milestone reached)';
-  return { outcome: 'timeout', message: `no ${what.replace(/^an? /, '')} within ${timeoutS} s${since}` };
+  return last ? ` (last milestone: ${last[0]} at ${secs(last[1])} s)` : ' (no milestone reached)';
 }
 
 async function awaitSsh(session: Session, prepared: Prepared, opts: BootOptions, deadline: number): Promise<Ending> {
@@ -108,7 +118,8 @@ async function awaitSsh(session: Session, prepared: Prepared, opts: BootOptions,
     if (session.exit) return failure(session, 'exited', 'SSH', 0);
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      return { outcome: 'timeout', message: `no SSH login on 127.0.0.1:${target.port} within ${opts.timeoutS ?? DEFAULT_TIMEOUT_S} s${lastError ? `: ${lastError}` : ''}` };
+      const why = lastError ? `: ${lastError}` : '';
+      return { outcome: 'timeout', message: `no SSH login on 127.0.0.1:${target.port} within ${opts.timeoutS ?? DEFAULT_TIMEOUT_S} s${lastMilestone(session)}${why}` };
     }
     const r = await runSsh(target, command, Math.min(remaining, 60_000));
     if (r.exitCode !== SSH_CONNECT_FAILED) {

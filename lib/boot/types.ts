@@ -45,7 +45,7 @@ export interface BootOptions {
   readonly timeoutS?: number;
   /** A console line that means success, instead of the login prompt. */
   readonly expect?: RegExp;
-  /** After the expectation, log in over SSH (as sshUser, default root) and run `sshCommand`. */
+  /** Log in over SSH (as sshUser, default root) and run `sshCommand`: the proof of the boot, tried from the start (after `expect`, if set). */
   readonly ssh?: boolean;
   readonly sshKey?: string;
   readonly sshUser?: string;

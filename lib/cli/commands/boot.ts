@@ -85,7 +85,7 @@ export function bootCommand(): Command {
   return new Command('boot')
     .description('boot an image (or a kernel + initrd) in QEMU and report the seconds to each milestone')
     .argument('[image]', 'the disk image to boot (qcow2, raw, vhd or vmdk; never modified without --persist)')
-    .option('--ssh', 'after the login prompt, log in over SSH (as root, or --ssh-user) with the local key and run a command')
+    .option('--ssh', 'log in over SSH (as root, or --ssh-user) with the local key and run a command: the proof of the boot (after --expect, if given)')
     .option('--ssh-key <file>', 'the private key for --ssh (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)')
     .option('--ssh-user <name>', 'the user --ssh logs in as (default root)')
     .option('--ssh-command <cmd>', 'the command --ssh runs (default: true)')

@@ -52,9 +52,9 @@ test('--checksum wrote .md5 and .sha256 that verify', () => {
   }
 });
 
-test('booted (BIOS): login prompt, SSH with the local-config key, first-boot.d ran once and will not again, fstab matches the root fs', async () => {
+test('booted (BIOS): SSH login with the local-config key, first-boot.d ran once and will not again, fstab matches the root fs', async () => {
   const { key } = testHome();
-  await withBootedImage({ image: `${img}.qcow2`, sshKey: key, timeoutS: 600, consoleLog: `${img}.boot.log` }, async (vm) => {
+  await withBootedImage({ image: `${img}.qcow2`, sshKey: key, timeoutS: 300, consoleLog: `${img}.boot.log` }, async (vm) => {
     expect(vm.report.ok).toBe(true);
     const count = async () => (await vm.ssh('cat /var/lib/kiln-test/first-boot-count')).stdout.trim().split('\n');
     expect(await count()).toEqual(['first boot hook ran']);
@@ -79,7 +79,7 @@ test('the SSH host keys were made on the machine, not baked into the image', () 
 test('the EFI variant boots under OVMF', async () => {
   const efi = await sharedImage(EFI);
   const { bootImage } = await import('../../../lib/boot/index.js');
-  const report = await bootImage({ image: `${efi}.qcow2`, efi: true, timeoutS: 600, consoleLog: `${efi}.boot.log` });
+  const report = await bootImage({ image: `${efi}.qcow2`, efi: true, timeoutS: 300, consoleLog: `${efi}.boot.log` });
   expect(report.message).toMatch(/login prompt/);
   expect(report.ok).toBe(true);
 });
