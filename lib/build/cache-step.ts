@@ -6,16 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
-import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheStepName, type StepInputs } from '../cache/inputs.js';
+import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheStepName, type ExtraDataProbe, type StepInputs } from '../cache/inputs.js';
 import { StepCache } from '../cache/store.js';
-import { sourcedEnvironment } from '../hooks/run.js';
+import { sourcedEnvironment, type HookContext } from '../hooks/run.js';
 import type { Logger } from '../log/index.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { baseKey } from '../rootfs/base.js';
 import { baseMirror, baseSpec } from './base-step.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages } from './packages.js';
-import { stageHooks } from './stage.js';
+import { probeExtraData } from './host-probe.js';
+import { stageHooks, stageNameMaps } from './stage.js';
 
 export type StepState = 'hit' | 'miss' | 'empty' | 'covered' | 'uncacheable' | 'off';
 
@@ -36,6 +37,7 @@ export function buildStepInputs(
   env: Readonly<Record<string, string>>,
   workDir: string,
   packages = plannedPackages(plan, config.settings.arch, env),
+  extraData?: ExtraDataProbe,
 ): StepInputs[] {
   const s = config.settings;
   const spec = baseSpec(config, plan, baseMirror(config, plan));
@@ -49,7 +51,23 @@ export function buildStepInputs(
     arch: s.arch,
     release: s.release,
     kiln: kilnDigest(),
+    ...(extraData ? { extraData } : {}),
   });
+}
+
+/**
+ * With the cache on, extra-data.d runs apart from the tree first (lib/build/host-probe.ts) and what it produced
+ * keys the install step; undefined when there is nothing to probe.
+ */
+export async function extraDataProbe(ctx: HookContext, plan: BuildPlan, work: string, cacheOn: boolean): Promise<ExtraDataProbe | undefined> {
+  const phase = plan.phases.find((p) => p.name === 'extra-data.d');
+  if (!cacheOn || !phase?.runs || phase.hooks.length === 0) return undefined;
+  const t0 = Date.now();
+  const probe = await probeExtraData(ctx, phase, path.join(work, 'extra-data-probe'));
+  const took = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  if ('failed' in probe) ctx.log.info(`cache: extra-data.d could not run apart from the tree (${took}): ${probe.failed.split('\n')[0]}`);
+  else ctx.log.info(`cache: extra-data.d run apart from the tree to key the install step: ${Object.keys(probe.outputs).length} product(s) (${took})`);
+  return probe;
 }
 
 /** What the cache holds for each step, and why a step missed. */
@@ -76,13 +94,14 @@ export function stepStatuses(cache: StepCache | undefined, steps: readonly StepI
   return out.map((s, i) => (i < last && s.state === 'miss' ? { ...s, state: 'covered', reasons: [`restored with ${out[last]?.step}`] } : s));
 }
 
-/** The index of the step whose entry the build restores (the latest hit), or -1. */
+/** The index of the step whose entry the build restores (the latest hit before any uncacheable step), or -1. */
 export function resumeIndex(statuses: readonly StepStatus[]): number {
-  for (let i = statuses.length - 1; i >= 0; i--) {
-    if (statuses[i]?.state === 'uncacheable') return -1;
-    if (statuses[i]?.state === 'hit') return i;
+  let last = -1;
+  for (const [i, s] of statuses.entries()) {
+    if (s.state === 'uncacheable') break;
+    if (s.state === 'hit') last = i;
   }
-  return -1;
+  return last;
 }
 
 function missReasons(cache: StepCache, st: StepInputs, output: string): string[] {
@@ -118,9 +137,12 @@ export async function cacheOutlook(config: BuildConfig, plan: BuildPlan, log: Lo
     const { envFiles } = stageHooks(plan, dirs.hooks);
     const mirror = baseMirror(config, plan);
     const env = hookEnv(config, plan, dirs, mirror?.mirror);
-    const buildEnv = await sourcedEnvironment({ root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log }, plan.environment);
+    const ctx = { root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log };
+    const buildEnv = await sourcedEnvironment(ctx, plan.environment);
+    stageNameMaps(plan, dirs.hooks, buildEnv);
     const cache = config.settings.cache ? StepCache.under(config.settings.imageCache) : undefined;
-    return stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work), config.settings.output);
+    const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
+    return stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, undefined, extraData), config.settings.output);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

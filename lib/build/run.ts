@@ -30,7 +30,7 @@ import { writeOutputs } from '../output/index.js';
 import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
-import { afterStep, buildStepInputs, logStatuses, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
+import { afterStep, buildStepInputs, extraDataProbe, logStatuses, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
 import { StepCache } from '../cache/store.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
@@ -115,7 +115,8 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   };
   const packages = plannedPackages(plan, s.arch, buildEnv);
   const cache = s.cache ? StepCache.under(s.imageCache) : undefined;
-  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, packages), s.output);
+  const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
+  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, packages, extraData), s.output);
   logStatuses(log, statuses);
   let resume = resumeIndex(statuses);
   const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;

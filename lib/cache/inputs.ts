@@ -8,7 +8,10 @@
  * (and the files beside it) in its phase's step, package-installs and image.yaml in install, everything
  * else (environment.d, bin/, static/, pkg-map, …) in root, so a change there invalidates every step.
  * An environment variable counts in a step when a hook file of that step names it; its value is hashed
- * (never stored), and values that hold the work directory's path (TARGET_ROOT, …) do not count.
+ * (never stored), and values that hold the work directory's path (TARGET_ROOT, …) do not count. When its
+ * value names a host file or directory (DIB_APT_CONF, DIB_DEV_USER_AUTHORIZED_KEYS, …), what is there counts
+ * too. What extra-data.d produced, run apart from the build (lib/build/host-probe.ts), counts in install: it
+ * is how the host files those hooks read (the user's ~/.ssh keys, …) reach the key.
  * Pure over the files it reads: `kiln plan` and the build compute the same keys.
  */
 import crypto from 'node:crypto';
@@ -58,7 +61,14 @@ export interface InputSources {
   readonly release: string;
   /** A digest of kiln itself: its code shapes every step. */
   readonly kiln: string;
+  /** What extra-data.d produced when run apart from the build (output name → digest), or why it could not run. */
+  readonly extraData?: ExtraDataProbe;
 }
+
+export type ExtraDataProbe = { readonly outputs: Readonly<Record<string, string>> } | { readonly failed: string };
+
+/** Variables kiln sets to paths it manages (a search path, the output's name, the image cache): never read as files. */
+const NOT_HOST_FILES = new Set(['ELEMENTS_PATH', 'IMAGE_NAME', 'DIB_IMAGE_CACHE', 'DIB_PYTHON_EXEC']);
 
 /** Files of a flavour that never shape the tree (documentation, tests, the disk declaration). */
 const IGNORED = /^(README[^/]*|[^/]*\.(md|rst)|tests\/.*|disk\.yaml|__pycache__\/.*|\.git[^/]*(\/.*)?)$/;
@@ -79,7 +89,13 @@ export function computeStepInputs(src: InputSources): StepInputs[] {
     const mine = files.filter((f) => f.step === def.name);
     for (const f of mine) inputs[`${f.flavour}/${f.rel}`] = f.digest;
     const texts = mine.filter((f) => f.hookText).map((f) => f.text);
-    for (const [k, v] of candidates) if (texts.some((t) => mentions(t, k))) inputs[`env ${k}`] = digest(v);
+    for (const [k, v] of candidates) {
+      if (!texts.some((t) => mentions(t, k))) continue;
+      inputs[`env ${k}`] = digest(v);
+      const content = NOT_HOST_FILES.has(k) ? undefined : hostPathDigest(v);
+      if (content !== undefined) inputs[`file ${k}`] = content;
+    }
+    if (def.name === 'install' && src.extraData && 'outputs' in src.extraData) Object.assign(inputs, src.extraData.outputs);
     if (def.name === 'root') {
       inputs.kiln = src.kiln;
       inputs.flavours = src.plan.flavours.map((f) => f.name).join(' ');
@@ -105,7 +121,13 @@ export function computeStepInputs(src: InputSources): StepInputs[] {
     }
     const key = digest(JSON.stringify(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b))));
     const blockDevice = src.plan.phases.find((p) => p.name === 'block-device.d');
-    const uncacheable = def.name === 'finalise' && blockDevice?.runs && blockDevice.hooks.length > 0 ? 'block-device.d hooks act on the host' : undefined;
+    const probeFailed = src.extraData && 'failed' in src.extraData ? src.extraData.failed : undefined;
+    const uncacheable =
+      def.name !== 'root' && probeFailed
+        ? `extra-data.d could not run apart from the tree, so what it reads from the host cannot be keyed (${probeFailed})`
+        : def.name === 'finalise' && blockDevice?.runs && blockDevice.hooks.length > 0
+          ? 'block-device.d hooks act on the host'
+          : undefined;
     out.push({ step: def.name, inputs, key, empty: !work, ...(uncacheable ? { uncacheable } : {}) });
     prev = key;
   }
@@ -120,6 +142,8 @@ export function explainChange(before: Readonly<Record<string, string>>, now: Rea
     if (was === v) continue;
     if (k.startsWith('step ')) out.push(`follows ${k.slice(5)}, which changed`);
     else if (k.startsWith('env ')) out.push(`environment ${k.slice(4)} ${was === undefined ? 'set (a hook reads it)' : 'changed'}`);
+    else if (k.startsWith('file ')) out.push(`the host file named by ${k.slice(5)} ${was === undefined ? 'appeared' : 'changed'}`);
+    else if (k.startsWith(EXTRA_DATA_OUTPUT)) out.push(`extra-data.d output ${was === undefined ? 'added' : 'changed'}: ${k.slice(EXTRA_DATA_OUTPUT.length)}`);
     else if (k.startsWith('packages ')) out.push(`package list of ${k.slice(9)} ${was === undefined ? `added: ${v}` : `changed: ${listDiff(was, v)}`}`);
     else if (k === 'flavours') out.push(`flavours changed: ${listDiff(was ?? '', v)}`);
     else if (k.startsWith('skipped ')) out.push(`${k.slice(8)} does not run now`);
@@ -129,6 +153,8 @@ export function explainChange(before: Readonly<Record<string, string>>, now: Rea
   for (const k of Object.keys(before)) {
     if (k in now) continue;
     if (k.startsWith('env ')) out.push(`environment ${k.slice(4)} unset`);
+    else if (k.startsWith('file ')) out.push(`the host file named by ${k.slice(5)} is gone`);
+    else if (k.startsWith(EXTRA_DATA_OUTPUT)) out.push(`extra-data.d output gone: ${k.slice(EXTRA_DATA_OUTPUT.length)}`);
     else if (k.startsWith('packages ')) out.push(`package list of ${k.slice(9)} emptied`);
     else if (k.startsWith('skipped ')) out.push(`${k.slice(8)} runs now`);
     else if (!k.startsWith('step ')) out.push(`${k} removed`);
@@ -137,8 +163,61 @@ export function explainChange(before: Readonly<Record<string, string>>, now: Rea
   return out.sort((a, b) => rank(a) - rank(b));
 }
 
+/** The prefix of an extra-data.d product's input name (`extra-data.d output: local-config/authorized_keys`). */
+export const EXTRA_DATA_OUTPUT = 'extra-data.d output: ';
+
 function rank(line: string): number {
   return line.startsWith('follows ') ? 0 : line.startsWith('environment ') || line.startsWith('package ') ? 2 : 1;
+}
+
+/**
+ * A digest of what an absolute host path names (a file's bytes; a directory's names, modes, link targets and
+ * file bytes, recursively), or undefined when the value is not such a path. /proc, /sys and /dev never count.
+ */
+export function hostPathDigest(value: string): string | undefined {
+  if (!value.startsWith('/') || value.includes('\n') || /^\/(proc|sys|dev)(\/|$)/.test(value)) return undefined;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(value);
+  } catch {
+    return undefined;
+  }
+  if (st.isFile()) return digest(fs.readFileSync(value));
+  // A directory counts when it is specific (two levels or more): never the whole of /, /etc or /home.
+  if (!st.isDirectory() || path.resolve(value).split('/').filter(Boolean).length < 2) return undefined;
+  return treeDigest(value);
+}
+
+/** A digest of a directory tree: every entry's path, type, mode and content (a link's target, not what it names). */
+export function treeDigest(dir: string): string {
+  const h = crypto.createHash('sha256');
+  for (const rel of walkAll(dir, '')) {
+    const abs = path.join(dir, rel);
+    const st = fs.lstatSync(abs);
+    h.update(`${rel}\0${(st.mode & 0o7777).toString(8)}\0`);
+    if (st.isSymbolicLink()) h.update(`link:${fs.readlinkSync(abs)}`);
+    else if (st.isFile()) h.update(fs.readFileSync(abs));
+    else h.update(st.isDirectory() ? 'dir' : 'special');
+    h.update('\0');
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+/** Every entry below dir (directories too), sorted, relative. */
+export function walkAll(dir: string, rel: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    out.push(r);
+    if (e.isDirectory()) out.push(...walkAll(dir, r));
+  }
+  return out;
 }
 
 function listDiff(was: string, now: string): string {

@@ -147,3 +147,45 @@ test('explanations for added, removed and renamed inputs', () => {
     'environment A unset',
   ]);
 });
+
+describe('host inputs', () => {
+  const hostDir = path.join(root, 'host');
+  fs.mkdirSync(path.join(hostDir, 'conf.d'), { recursive: true });
+  const conf = path.join(hostDir, 'apt.conf');
+  fs.writeFileSync(conf, 'Acquire::Retries "3";\n');
+  fs.writeFileSync(path.join(hostDir, 'conf.d', 'a'), 'one\n');
+  const reads = { ...plan, phases: [...plan.phases.filter((p) => p.name !== 'install.d'), phase('install.d', ['50-foo', '60-conf'])] } as BuildPlan;
+  fs.writeFileSync(path.join(dir, 'install.d', '60-conf'), '#!/bin/sh\ncp "$MY_CONF" /etc/apt/apt.conf; ls "$MY_DIR" "$IMAGE_NAME" "$MY_TOP"\n', { mode: 0o755 });
+  afterAll(() => fs.rmSync(path.join(dir, 'install.d', '60-conf')));
+  const env = { ...sources().env, MY_CONF: conf, MY_DIR: path.join(hostDir, 'conf.d'), MY_TOP: '/etc', IMAGE_NAME: conf };
+  const withHost = (over: Partial<InputSources> = {}) => computeStepInputs(sources({ plan: reads, env, ...over }));
+
+  test('a host file or directory a variable names counts by its content, in the step whose hook reads the variable', () => {
+    const a = withHost();
+    expect(Object.keys(a[1]?.inputs ?? {})).toEqual(expect.arrayContaining(['env MY_CONF', 'file MY_CONF', 'file MY_DIR']));
+    // kiln's own paths and whole system directories are not read as files.
+    expect(Object.keys(a[1]?.inputs ?? {})).not.toEqual(expect.arrayContaining(['file IMAGE_NAME']));
+    expect(Object.keys(a[1]?.inputs ?? {})).not.toContain('file MY_TOP');
+    fs.writeFileSync(conf, 'Acquire::Retries "5";\n');
+    const b = withHost();
+    expect(changed(a, b)).toEqual(['same', 'changed', 'changed']);
+    expect(explainChange(a[1]?.inputs ?? {}, b[1]?.inputs ?? {})).toEqual(['the host file named by MY_CONF changed']);
+    fs.writeFileSync(path.join(hostDir, 'conf.d', 'b'), 'two\n');
+    const c = withHost();
+    expect(explainChange(b[1]?.inputs ?? {}, c[1]?.inputs ?? {})).toEqual(['the host file named by MY_DIR changed']);
+  });
+
+  test('what extra-data.d produced counts in install, and is named when it changes', () => {
+    const a = withHost({ extraData: { outputs: { 'extra-data.d output: local-config/authorized_keys': 'k1' } } });
+    const b = withHost({ extraData: { outputs: { 'extra-data.d output: local-config/authorized_keys': 'k2', 'extra-data.d output: /etc/apt/apt.conf': 'c1' } } });
+    expect(changed(a, b)).toEqual(['same', 'changed', 'changed']);
+    expect(explainChange(a[1]?.inputs ?? {}, b[1]?.inputs ?? {})).toEqual(['extra-data.d output changed: local-config/authorized_keys', 'extra-data.d output added: /etc/apt/apt.conf']);
+    expect(explainChange(b[1]?.inputs ?? {}, a[1]?.inputs ?? {})).toEqual(['extra-data.d output changed: local-config/authorized_keys', 'extra-data.d output gone: /etc/apt/apt.conf']);
+  });
+
+  test('when extra-data.d could not run apart from the tree, install and finalise are uncacheable', () => {
+    const s = withHost({ extraData: { failed: '[x] extra-data.d/10-y exited 1' } });
+    expect(s.map((x) => x.uncacheable === undefined)).toEqual([true, false, false]);
+    expect(s[1]?.uncacheable).toMatch(/extra-data\.d could not run apart from the tree.*10-y exited 1/);
+  });
+});
