@@ -263,20 +263,9 @@ function flavourFiles(plan: BuildPlan): FlavourFile[] {
   return out;
 }
 
+/** Every file (or link) below dir, sorted, relative. */
 function walk(dir: string, rel: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...walk(dir, r));
-    else out.push(r);
-  }
-  return out;
+  return walkAll(dir, rel).filter((r) => !fs.lstatSync(path.join(dir, r)).isDirectory());
 }
 
 function mentions(text: string, name: string): boolean {
