@@ -27,6 +27,7 @@ import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
 import { writeOutputs } from '../output/index.js';
+import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoch.js';
 import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
@@ -49,6 +50,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     throw invalid(`-o ${s.output}: directory ${outDir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   await preflight(plan, s.release);
+  parseSourceDateEpoch(config.env.SOURCE_DATE_EPOCH);
   const specs = loadFlavourSpecs(plan);
   installSignalHandlers();
   watchOuter();
@@ -61,7 +63,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
   try {
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn(scope, config, plan, log, buildId, specs));
+    const result = await withScope((scope) => buildIn(scope, config, plan, log, specs));
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
@@ -85,17 +87,17 @@ export interface BuildResult {
   readonly ramdisk?: RamdiskResult;
 }
 
-async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string, specs: readonly FlavourSpec[]): Promise<BuildResult> {
+async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, specs: readonly FlavourSpec[]): Promise<BuildResult> {
   const s = config.settings;
   const work = await createWorkDir(scope, s.tmpfs);
   try {
-    return await buildInWork(scope, config, plan, log, buildId, specs, work);
+    return await buildInWork(scope, config, plan, log, specs, work);
   } catch (e) {
     throw (await workDirFull(e, work)) ?? e;
   }
 }
 
-async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, buildId: string, specs: readonly FlavourSpec[], work: string): Promise<BuildResult> {
+async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, specs: readonly FlavourSpec[], work: string): Promise<BuildResult> {
   const s = config.settings;
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
   for (const d of [dirs.root, dirs.image]) fs.mkdirSync(d, { recursive: true });
@@ -192,6 +194,9 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
+  const epoch = sourceDateEpoch(buildEnv, dirs.root);
+  const clamped = clampTree(dirs.root, epoch.seconds);
+  log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it`);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]));
     return { layout: disk.layout, outputs: [], ramdisk: r };
@@ -214,7 +219,8 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
       outputs: formats,
       uncompressed: s.uncompressed,
       checksum: s.checksum,
-      build: { id: buildId, flavours: plan.flavours.map((f) => f.name), arch: s.arch, ...(assembled ? { layout: assembled.layout } : {}) },
+      epoch: epoch.seconds,
+      build: { flavours: plan.flavours.map((f) => f.name), arch: s.arch, ...(assembled ? { layout: assembled.layout } : {}) },
       onWritten: (r) => {
         giveToCaller([r.path, `${r.path}.md5`, `${r.path}.sha256`]);
         log.event({ event: 'output', path: r.path, format: r.format, bytes: r.bytes });

@@ -311,7 +311,7 @@ async function secondStage(scope: Scope, p: InstallPlan, s: InstallSettings, wor
       outputs: p.outputs,
       uncompressed: false,
       checksum: s.checksum,
-      build: { id: `install-${Date.now()}`, flavours: [`install:${p.os.shortIds[0]}`], arch: 'amd64' },
+      build: { flavours: [`install:${p.os.shortIds[0]}`], arch: 'amd64' },
       onWritten: (r) => log.info(`  ${r.path}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${r.seconds.toFixed(1)} s)`),
     });
     if (report.manifest) log.info(`  manifest: ${report.manifest}`);

@@ -32,8 +32,10 @@ export interface OutputRequest {
   readonly checksum: boolean;
   /** Base path for NAME.manifest.json and NAME.cdx.json; default: the first output minus its extension. null: none. */
   readonly manifestBase?: string | null;
-  /** Recorded in NAME.manifest.json (build id, flavours, architecture, layout). */
+  /** Recorded in NAME.manifest.json (flavours, architecture, layout; the build id is derived from the content). */
   readonly build?: BuildInfo;
+  /** SOURCE_DATE_EPOCH (lib/output/epoch.ts): the latest time any output or the SBOM records. */
+  readonly epoch?: number;
   /** Called when each output is done (for the build log). */
   readonly onWritten?: (r: OutputResult) => void;
 }
@@ -59,15 +61,18 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     for (const t of writerFor(o.format).prefers ?? []) if (!tools.has(t) && (await hasCommand(t))) tools.add(t);
   }
   const results: OutputResult[] = [];
+  // The writers get the epoch as options (req.epoch); a SOURCE_DATE_EPOCH of the caller's would clash with them
+  // (mksquashfs refuses both).
+  const { SOURCE_DATE_EPOCH: _sde, ...toolEnv } = process.env;
   for (const o of req.outputs) {
     const dest = path.resolve(o.path);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     const t0 = Date.now();
     const checksums = await writeAtomically(scope, dest, async (tmp) => {
-      const input = { tree: req.tree, raw: req.disk?.raw, dest: tmp, uncompressed: req.uncompressed, qcow2Compression: req.qcow2Compression ?? 'zstd', tools };
+      const input = { tree: req.tree, raw: req.disk?.raw, dest: tmp, uncompressed: req.uncompressed, qcow2Compression: req.qcow2Compression ?? 'zstd', tools, ...(req.epoch === undefined ? {} : { epoch: req.epoch }) };
       const free = freeBytes(path.dirname(dest));
       try {
-        for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})` });
+        for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})`, env: toolEnv });
       } catch (e) {
         throw outOfSpace(e, dest, tmp, free) ?? e;
       }
@@ -79,7 +84,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     req.onWritten?.(r);
   }
   const base = manifestBaseOf(req);
-  const m = base === null ? undefined : await writeManifests(scope, req.tree, base, req.build);
+  const m = base === null ? undefined : await writeManifests(scope, req.tree, base, req.build, req.epoch);
   return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
 }
 

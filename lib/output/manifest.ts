@@ -1,7 +1,7 @@
 /**
  * The package manifest (NAME.manifest.json, kiln's own small format) and a CycloneDX 1.5 SBOM
- * (NAME.cdx.json) of what is installed in the image. Rendering is pure; pass `now` and `serial`
- * for reproducible output (SOURCE_DATE_EPOCH is honoured by writeManifests).
+ * (NAME.cdx.json) of what is installed in the image. Rendering is pure and reproducible: the build id and
+ * the SBOM's serial number are derived from the content, its timestamp is the build's SOURCE_DATE_EPOCH.
  */
 import crypto from 'node:crypto';
 import type { Scope } from '../scope/index.js';
@@ -12,8 +12,6 @@ export const KILN_VERSION = '0.1.0';
 
 /** What kiln records about the build that made an image (read back by `kiln publish`). */
 export interface BuildInfo {
-  /** A fresh UUID per build. */
-  readonly id: string;
   readonly flavours: readonly string[];
   /** Debian architecture (amd64, arm64, …). */
   readonly arch: string;
@@ -22,14 +20,24 @@ export interface BuildInfo {
 }
 
 export function renderManifest(os: OsRelease, packages: readonly InstalledPackage[], build?: BuildInfo): string {
-  const doc = {
-    manifest: 'kiln-packages/1',
-    ...(build ? { build: { id: build.id, kiln: KILN_VERSION, flavours: build.flavours, arch: build.arch, layout: build.layout ?? null } } : {}),
+  const content = {
     os: { id: os.id, versionId: os.versionId ?? null, prettyName: os.prettyName ?? null },
     count: packages.length,
     packages: packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, source: p.source, sourceVersion: p.sourceVersion })),
   };
+  const info = build ? { kiln: KILN_VERSION, flavours: build.flavours, arch: build.arch, layout: build.layout ?? null } : undefined;
+  // The same flavours, architecture, layout and packages: the same id.
+  const doc = { manifest: 'kiln-packages/1', ...(info ? { build: { id: contentUuid(JSON.stringify([info, content])), ...info } } : {}), ...content };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** A UUID (RFC 9562 version 8: custom) made of the SHA-256 of text: the same text, the same UUID. */
+export function contentUuid(text: string): string {
+  const h = crypto.createHash('sha256').update(text).digest('hex').slice(0, 32).split('');
+  h[12] = '8';
+  h[16] = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
+  const s = h.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
 /** Package URL for a Debian-family package (purl spec, type "deb"). */
@@ -41,7 +49,8 @@ export function debPurl(os: OsRelease, p: Pick<InstalledPackage, 'name' | 'versi
 export interface SbomOptions {
   readonly name: string;
   readonly now: Date;
-  readonly serial: string;
+  /** Default: derived from the document's content. */
+  readonly serial?: string;
 }
 
 export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPackage[], o: SbomOptions): string {
@@ -51,7 +60,7 @@ export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPacka
   const doc = {
     bomFormat: 'CycloneDX',
     specVersion: '1.5',
-    serialNumber: `urn:uuid:${o.serial}`,
+    serialNumber: '',
     version: 1,
     metadata: {
       timestamp: o.now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -87,18 +96,20 @@ export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPacka
         .map((p) => ({ ref: debPurl(os, p), dependsOn: p.depends.map((d) => byName.get(d)).filter((r): r is string => r !== undefined) })),
     ],
   };
+  doc.serialNumber = `urn:uuid:${o.serial ?? contentUuid(JSON.stringify(doc))}`;
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-/** Writes BASE.manifest.json and BASE.cdx.json; returns their paths. */
-export async function writeManifests(scope: Scope, tree: string, base: string, build?: BuildInfo): Promise<{ manifest: string; sbom: string; packages: number }> {
+/** Writes BASE.manifest.json and BASE.cdx.json; returns their paths. The SBOM's time: epoch, else SOURCE_DATE_EPOCH, else now. */
+export async function writeManifests(scope: Scope, tree: string, base: string, build?: BuildInfo, epoch?: number): Promise<{ manifest: string; sbom: string; packages: number }> {
   const { os, packages } = readInstalled(tree);
-  const epoch = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? '', 10);
-  const now = Number.isFinite(epoch) ? new Date(epoch * 1000) : new Date();
+  const fromEnv = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? '', 10);
+  const seconds = epoch ?? (Number.isFinite(fromEnv) ? fromEnv : undefined);
+  const now = seconds === undefined ? new Date() : new Date(seconds * 1000);
   const manifest = `${base}.manifest.json`;
   const sbom = `${base}.cdx.json`;
   await writeTextAtomically(scope, manifest, renderManifest(os, packages, build));
   const name = base.split('/').pop() ?? base;
-  await writeTextAtomically(scope, sbom, renderCycloneDx(os, packages, { name, now, serial: crypto.randomUUID() }));
+  await writeTextAtomically(scope, sbom, renderCycloneDx(os, packages, { name, now }));
   return { manifest, sbom, packages: packages.length };
 }

@@ -17,6 +17,8 @@ export interface FormatInput {
   readonly qcow2Compression: Qcow2Compression;
   /** Tools found on the host that a module may prefer (e.g. pigz over gzip). */
   readonly tools: ReadonlySet<string>;
+  /** SOURCE_DATE_EPOCH: no time in the output is later (tar clamps, squashfs' creation time). */
+  readonly epoch?: number;
 }
 
 /** One command, argv only; run in order through lib/exec. */

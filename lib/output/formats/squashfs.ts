@@ -11,7 +11,12 @@ export const squashfs: FormatWriter = {
   commands: (input) => [
     {
       cmd: 'mksquashfs',
-      args: [input.tree, input.dest, '-noappend', '-comp', 'zstd', '-Xcompression-level', '3', '-xattrs', '-no-progress', '-quiet', '-wildcards', '-e', 'proc/*', 'sys/*', 'dev/*'],
+      args: [
+        input.tree, input.dest, '-noappend', '-comp', 'zstd', '-Xcompression-level', '3', '-xattrs', '-no-progress', '-quiet',
+        // Reproducible (mksquashfs' default since 4.4), with the creation time at SOURCE_DATE_EPOCH.
+        ...(input.epoch === undefined ? [] : ['-mkfs-time', String(input.epoch)]),
+        '-wildcards', '-e', 'proc/*', 'sys/*', 'dev/*',
+      ],
     },
   ],
 };

@@ -1,6 +1,7 @@
 /**
- * tar of the root tree: numeric owners, xattrs (file capabilities) and ACLs kept, names sorted for
- * reproducibility, the contents of ./proc ./sys ./dev left out (their directories stay).
+ * tar of the root tree: numeric owners, xattrs (file capabilities) and ACLs kept, the contents of ./proc
+ * ./sys ./dev left out (their directories stay). Reproducible: names sorted, POSIX headers without access
+ * and change times and without the process id in their names, times clamped to SOURCE_DATE_EPOCH.
  */
 import type { FormatInput, FormatWriter } from '../types.js';
 
@@ -10,6 +11,8 @@ export function tarArgs(input: FormatInput, extra: readonly string[] = []): stri
   return [
     '--create', '--file', input.dest,
     '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sort=name',
+    '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    ...(input.epoch === undefined ? [] : [`--mtime=@${input.epoch}`, '--clamp-mtime']),
     ...extra,
     '--anchored', ...TREE_EXCLUDES.map((p) => `--exclude=${p}`),
     '--directory', input.tree, '.',

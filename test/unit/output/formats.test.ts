@@ -4,7 +4,7 @@ import type { FormatInput } from '../../../lib/output/types.js';
 
 const base: FormatInput = { tree: '/t', raw: '/w/disk.raw', dest: '/o/.img.x.kiln-part-1', uncompressed: false, qcow2Compression: 'zstd', tools: new Set() };
 const excludes = ['--anchored', '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./dev/*', '--directory', '/t', '.'];
-const tarHead = ['--create', '--file', base.dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sort=name'];
+const tarHead = ['--create', '--file', base.dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sort=name', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 
 const cases: [string, Format, Partial<FormatInput>, string, string[]][] = [
   ['qcow2 compressed (zstd)', 'qcow2', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', '-o', 'compat=1.1,compression_type=zstd', '-m', '16', '-W', '/w/disk.raw', base.dest]],
@@ -16,6 +16,8 @@ const cases: [string, Format, Partial<FormatInput>, string, string[]][] = [
   ['tar', 'tar', {}, 'tar', [...tarHead, ...excludes]],
   ['tgz with pigz', 'tgz', { tools: new Set(['pigz']) }, 'tar', [...tarHead, '--use-compress-program=pigz -n', ...excludes]],
   ['tgz without pigz', 'tgz', {}, 'tar', [...tarHead, '--use-compress-program=gzip -n', ...excludes]],
+  ['tar with SOURCE_DATE_EPOCH', 'tar', { epoch: 1700000000 }, 'tar', [...tarHead, '--mtime=@1700000000', '--clamp-mtime', ...excludes]],
+  ['squashfs with SOURCE_DATE_EPOCH', 'squashfs', { epoch: 1700000000 }, 'mksquashfs', ['/t', base.dest, '-noappend', '-comp', 'zstd', '-Xcompression-level', '3', '-xattrs', '-no-progress', '-quiet', '-mkfs-time', '1700000000', '-wildcards', '-e', 'proc/*', 'sys/*', 'dev/*']],
   ['squashfs', 'squashfs', {}, 'mksquashfs', ['/t', base.dest, '-noappend', '-comp', 'zstd', '-Xcompression-level', '3', '-xattrs', '-no-progress', '-quiet', '-wildcards', '-e', 'proc/*', 'sys/*', 'dev/*']],
 ];
 

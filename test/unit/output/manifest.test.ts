@@ -55,3 +55,17 @@ describe('CycloneDX 1.5 SBOM', () => {
     expect(bash?.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining('/libc6@'), expect.stringContaining('/base-files@')]));
   });
 });
+
+test('the build id and the SBOM serial number are derived from the content: same content, same bytes', () => {
+  const build = { flavours: ['vm', 'debian'], arch: 'amd64', layout: 'mbr' as const };
+  const a = renderManifest(os, pkgs, build);
+  expect(renderManifest(os, pkgs, build)).toBe(a);
+  const id = (JSON.parse(a) as { build: { id: string } }).build.id;
+  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect((JSON.parse(renderManifest(os, pkgs, { ...build, arch: 'arm64' })) as { build: { id: string } }).build.id).not.toBe(id);
+  const now = new Date(1_700_000_000_000);
+  const sbom = renderCycloneDx(os, pkgs, { name: 'img', now });
+  expect(renderCycloneDx(os, pkgs, { name: 'img', now })).toBe(sbom);
+  expect((JSON.parse(sbom) as { serialNumber: string }).serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-8/);
+  expect((JSON.parse(renderCycloneDx(os, pkgs.slice(1), { name: 'img', now })) as { serialNumber: string }).serialNumber).not.toBe((JSON.parse(sbom) as { serialNumber: string }).serialNumber);
+});

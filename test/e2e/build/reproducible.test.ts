@@ -1,0 +1,65 @@
+/**
+ * Reproducible outputs on the busybox tree: the same flavours built three times (cache on and cold; cache on
+ * and warm, restored from the step cache; --no-cache in another directory, another time zone and locale,
+ * seconds later) give the same bytes for tar, tgz, squashfs, the manifest and the SBOM.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFlavour } from '../../unit/helpers/fixtures.js';
+import { cacheStates, kiln, type Run } from '../helpers/kiln.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const work = tempDir('e2e-repro');
+const F = path.join(work, 'flavours');
+const C = path.join(work, 'cache');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+// Hooks that leave build-time marks: files made now (mtimes), in install.d and in cleanup.d (which always runs).
+writeFlavour(path.join(F, 'stamp'), {
+  hooks: {
+    'install.d': { '50-files': '#!/bin/sh\nset -eu\nmkdir -p /opt/stamp\necho one > /opt/stamp/a\nln -s a /opt/stamp/b\n' },
+    'cleanup.d': { '90-late': '#!/bin/sh\nset -eu\necho late > "$TARGET_ROOT/opt/stamp/late"\n' },
+  },
+});
+const digests = (dir: string) =>
+  Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .filter((f) => !f.endsWith('.log'))
+      .sort()
+      .map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]),
+  );
+
+async function build(dir: string, extra: string[], env: Record<string, string>): Promise<Run> {
+  fs.mkdirSync(dir, { recursive: true });
+  const r = await kiln(['build', '--json', '-t', 'tar,tgz,squashfs', '--image-cache', C, '-o', path.join(dir, 'img'), ...extra, 'busybox', 'stamp'], { env: { ELEMENTS_PATH: F, ...env } });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr.slice(-3000)}`);
+  return r;
+}
+
+test('cold, warm from the cache, and --no-cache elsewhere (other TZ, LANG, seconds later): identical bytes', async () => {
+  const cold = await build(path.join(work, 'a'), [], { KILN_NO_CACHE: '0' });
+  expect(cacheStates(cold)).toEqual(['root:miss', 'install:miss', 'finalise:empty']);
+  const a = digests(path.join(work, 'a'));
+  expect(Object.keys(a)).toEqual(['img.cdx.json', 'img.manifest.json', 'img.squash', 'img.tar', 'img.tgz']);
+  const warm = await build(path.join(work, 'a'), [], { KILN_NO_CACHE: '0' });
+  expect(cacheStates(warm)).toEqual(['root:hit', 'install:hit', 'finalise:empty']);
+  expect(digests(path.join(work, 'a'))).toEqual(a);
+  await new Promise((r) => setTimeout(r, 2100));
+  const other = await build(path.join(work, 'elsewhere', 'b'), ['--no-cache'], { TZ: 'Asia/Tokyo', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
+  expect(cacheStates(other)).toEqual(['root:off', 'install:off', 'finalise:off']);
+  expect(other.stderr).toMatch(/SOURCE_DATE_EPOCH=1577836800 \(2020-01-01T00:00:00\.000Z, kiln's default/);
+  expect(digests(path.join(work, 'elsewhere', 'b'))).toEqual(a);
+});
+
+test('SOURCE_DATE_EPOCH from the caller sets the times; a bad one is refused before anything is built', async () => {
+  const r = await build(path.join(work, 'c'), ['--no-cache'], { SOURCE_DATE_EPOCH: '1700000000' });
+  expect(r.stderr).toMatch(/SOURCE_DATE_EPOCH=1700000000 .*\(SOURCE_DATE_EPOCH\)|SOURCE_DATE_EPOCH=1700000000 \(2023-11-14T22:13:20\.000Z, SOURCE_DATE_EPOCH\)/);
+  expect(digests(path.join(work, 'c'))['img.tar']).not.toBe(digests(path.join(work, 'a'))['img.tar']);
+  fs.mkdirSync(path.join(work, 'd'));
+  const bad = await kiln(['build', '-t', 'tar', '--no-cache', '-o', path.join(work, 'd', 'img'), 'busybox'], { env: { SOURCE_DATE_EPOCH: 'yesterday' } });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('SOURCE_DATE_EPOCH: "yesterday" is not a whole number of seconds');
+  expect(fs.readdirSync(path.join(work, 'd'))).toEqual([]);
+});

@@ -1,0 +1,47 @@
+/** SOURCE_DATE_EPOCH for a tree (the caller's, the newest package's date, kiln's default) and clamping a tree to it. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_EPOCH, clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../../../lib/output/epoch.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const root = tempDir('unit-epoch');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function tree(name: string, packages: Record<string, number>): string {
+  const t = path.join(root, name);
+  for (const [pkg, seconds] of Object.entries(packages)) {
+    const f = path.join(t, 'usr/share/doc', pkg, 'changelog.Debian.gz');
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, 'x');
+    fs.utimesSync(f, seconds, seconds);
+  }
+  fs.mkdirSync(t, { recursive: true });
+  return t;
+}
+
+test('the caller\'s SOURCE_DATE_EPOCH wins; else the newest package\'s date; else kiln\'s default', () => {
+  const t = tree('debian', { bash: 1_680_000_000, zlib1g: 1_690_000_000, apt: 1_685_000_000 });
+  expect(sourceDateEpoch({ SOURCE_DATE_EPOCH: '1700000000' }, t)).toEqual({ seconds: 1_700_000_000, from: 'SOURCE_DATE_EPOCH' });
+  expect(sourceDateEpoch({}, t)).toEqual({ seconds: 1_690_000_000, from: "the newest package's date (zlib1g)" });
+  expect(sourceDateEpoch({ SOURCE_DATE_EPOCH: '' }, tree('bare', {})).seconds).toBe(DEFAULT_EPOCH);
+});
+
+test.each(['soon', '-5', '1.5', '17e8'])('SOURCE_DATE_EPOCH=%s is bad input (exit 2) naming the variable', (raw) => {
+  expect(() => parseSourceDateEpoch(raw)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringContaining(`SOURCE_DATE_EPOCH: "${raw}"`) }));
+});
+
+test('clamping sets every newer entry (links themselves) to the epoch and leaves older ones alone', () => {
+  const t = tree('clamp', {});
+  fs.mkdirSync(path.join(t, 'etc'));
+  fs.writeFileSync(path.join(t, 'etc', 'new'), 'n');
+  fs.writeFileSync(path.join(t, 'etc', 'old'), 'o');
+  fs.utimesSync(path.join(t, 'etc', 'old'), 1_000_000_000, 1_000_000_000);
+  fs.symlinkSync('new', path.join(t, 'etc', 'link'));
+  fs.mkdirSync(path.join(t, 'proc', 'self'), { recursive: true });
+  const n = clampTree(t, 1_500_000_000);
+  expect(n).toBe(5); // etc/new, etc/link, etc, proc, the root (proc's contents are left out of every output)
+  const m = (rel: string) => Math.floor(fs.lstatSync(path.join(t, rel)).mtimeMs / 1000);
+  expect([m('etc/new'), m('etc/link'), m('etc'), m('.'), m('etc/old')]).toEqual([1_500_000_000, 1_500_000_000, 1_500_000_000, 1_500_000_000, 1_000_000_000]);
+  expect(m('proc/self')).toBeGreaterThan(1_500_000_000);
+  expect(clampTree(t, 1_500_000_000)).toBe(0);
+});
