@@ -33,6 +33,7 @@ export interface BuildSettings {
   check: boolean;
   cache: boolean;
   cacheSize: number;
+  verify: boolean;
   ramdiskCompression: 'gzip' | 'zstd';
 }
 
@@ -99,6 +100,7 @@ export const SETTINGS: readonly Setting[] = [
   setting({ key: 'check', flags: '--check', env: 'KILN_CHECK', help: "check the finished tree against the flavours' image.yaml specs (test-only); fail the build if one does not hold", default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'ramdiskCompression', flags: '--ramdisk-compression <method>', env: 'KILN_RAMDISK_COMPRESSION', help: 'how ramdisk-image-create compresses the initramfs: gzip or zstd', default: () => 'gzip' as const, parse: parseChoice(['gzip', 'zstd'] as const) }),
   setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache (neither restore nor store)", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
+  setting({ key: 'verify', flags: '--verify', env: 'KILN_VERIFY', help: 'build a second time with --no-cache in a directory of its own and compare every output byte for byte (exit 1 if one differs)', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'cacheSize', flags: '--cache-size <size>', env: 'KILN_CACHE_SIZE', help: 'size limit of the step cache; least recently used entries go first (default 10G)', default: () => 10 * 2 ** 30, parse: (raw, where) => parseSize(raw, where, 'the step cache') }),
 ];
 

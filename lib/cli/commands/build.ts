@@ -6,6 +6,7 @@ import { addBuildOptions, configFromCommand } from '../options.js';
 import { setDebug } from '../state.js';
 import { printPlan } from './plan.js';
 import { runBuild } from '../../build/run.js';
+import { verifyBuild } from '../../build/verify.js';
 import { isRoot, runThroughSudo } from '../../privilege/index.js';
 import { buildPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
@@ -34,7 +35,10 @@ export function buildCommand(name: string, kind: BuildKind): Command {
     const argv = withoutPublishArgs(process.argv.slice(2), publishing);
     if (!isRoot()) await exitUnlessOk(runThroughSudo(process.argv[1] as string, argv));
     else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
-    else await runBuild(config, plan);
+    else {
+      await runBuild(config, plan);
+      if (config.settings.verify) await verifyBuild(config, flavours, kind);
+    }
     if (pub) await runPublish(pub.file, flags.publishName as string | undefined, pub.settings);
   });
   return cmd;

@@ -63,3 +63,18 @@ test('SOURCE_DATE_EPOCH from the caller sets the times; a bad one is refused bef
   expect(bad.stderr).toContain('SOURCE_DATE_EPOCH: "yesterday" is not a whole number of seconds');
   expect(fs.readdirSync(path.join(work, 'd'))).toEqual([]);
 });
+
+test('--verify: identical outputs say so (exit 0); a build that writes the time is caught, naming the file and the tar member', async () => {
+  fs.mkdirSync(path.join(work, 'v'));
+  const ok = await kiln(['build', '--verify', '-t', 'tar,squashfs', '--no-cache', '-o', path.join(work, 'v', 'img'), 'busybox', 'stamp'], { env: { ELEMENTS_PATH: F } });
+  expect([ok.code, ok.code === 0 ? '' : ok.stderr.slice(-2000)]).toEqual([0, '']);
+  expect(ok.stdout).toMatch(/identical {2}img\.tar/);
+  expect(ok.stdout).toContain('kiln: --verify: all 4 files identical to a --no-cache rebuild');
+  expect(fs.readdirSync(path.join(work, 'v')).sort()).toEqual(['img.cdx.json', 'img.manifest.json', 'img.squash', 'img.tar']);
+  writeFlavour(path.join(F, 'clock'), { hooks: { 'cleanup.d': { '90-now': '#!/bin/sh\nset -eu\ndate +%s%N > "$TARGET_ROOT/etc/now"\n' } } });
+  const bad = await kiln(['build', '--verify', '-t', 'tar', '--no-cache', '-o', path.join(work, 'v', 'clock'), 'busybox', 'clock'], { env: { ELEMENTS_PATH: F } });
+  expect(bad.code).toBe(1);
+  expect(bad.stdout).toMatch(/DIFFERS {4}clock\.tar: first difference at byte \d+ \(in \.\/etc\/now\)/);
+  expect(bad.stderr).toContain('kiln: error: --verify: 1 of 3 files differ between the build and its --no-cache rebuild: clock.tar');
+  expect(fs.readdirSync(path.join(work, 'v')).filter((n) => n.startsWith('.kiln-verify'))).toEqual([]);
+});
