@@ -1,21 +1,19 @@
 /**
- * Faults on a real Debian tree (`debian-minimal vm`), at each disk-assembly step: sfdisk, mkfs.ext4 failing,
+ * Faults on a real Debian tree (the seed's `vm local-config fbtest`), at each disk-assembly step: sfdisk, mkfs.ext4 failing,
  * grub-mkimage failing, qemu-img convert failing, SIGINT while qemu-img converts; SIGTERM while apt installs
- * packages; two Debian builds at once sharing the package cache. After each: the exit code, the culprit
+ * packages (two Debian builds at once sharing the package cache: engine.test). After each: the exit code, the culprit
  * named, nothing mounted, no loop device, no work directory, no partial output, the previous output of the
  * same name untouched, and every package in the shared cache whole.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { writeFlavour } from '../../unit/helpers/fixtures.js';
-import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
+import { SEED_FLAVOURS, testFlavours, testHome } from '../helpers/images.js';
+import { aptArchives, debsIn, expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('e2e-debfaults');
 const shims = path.join(work, 'shims');
-const flavours = path.join(work, 'flavours');
 const out = path.join(work, 'img');
 const marker = path.join(work, 'converting');
 const previous = 'the previous image\n';
@@ -43,28 +41,13 @@ exec ${real('qemu-img')} "$@"
 `,
   { mode: 0o755 },
 );
-// grub-mkimage runs inside the tree: a cleanup.d hook replaces the tree's own with one that fails.
-writeFlavour(path.join(flavours, 'grubfault'), {
-  hooks: {
-    'cleanup.d': {
-      '90-break-grub': `#!/bin/sh\n[ "$KILN_TEST_FAULT" = grub ] || exit 0\nprintf '#!/bin/sh\\necho "grub-mkimage: injected failure" >&2\\nexit 1\\n' > "$TARGET_ROOT/usr/bin/grub-mkimage"\n`,
-    },
-  },
-});
-const env = { ELEMENTS_PATH: flavours, PATH: `${shims}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
-const diskArgs = ['build', '-t', 'qcow2', '-o', out, 'debian-minimal', 'vm', 'grubfault'];
-// The disk faults share one finalised tree through the step cache: the first build makes and stores it, the
-// others restore it and fail in the disk and output code they test (KILN_TEST_FAULT is read by no cached step).
-const diskEnv = { ...env, KILN_NO_CACHE: '0' };
-const cache = () => path.join(process.env.DIB_IMAGE_CACHE ?? path.join(os.homedir(), '.cache', 'image-create'), 'kiln', 'apt-archives');
-
-/** Every package file in the shared cache. */
-function debsIn(dir: string): string[] {
-  return fs.readdirSync(dir).flatMap((d) => {
-    const sub = path.join(dir, d);
-    return fs.statSync(sub).isDirectory() ? fs.readdirSync(sub).filter((f) => f.endsWith('.deb')).map((f) => path.join(sub, f)) : [];
-  });
-}
+// The seed's flavours with the step cache on: this file and the seed fixture (image/vm.test.ts) share the
+// run's cached steps, so whichever runs first builds the Debian tree and the other restores it.
+// grub-mkimage runs inside the tree: fbtest's cleanup.d hook replaces the tree's with a failing one when
+// KILN_TEST_FAULT=grub (KILN_TEST_FAULT is read by no cached step).
+const env = { PATH: `${shims}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+const diskArgs = ['build', '-t', 'qcow2', '-o', out, ...SEED_FLAVOURS];
+const diskEnv = { ...env, ELEMENTS_PATH: testFlavours(), HOME: testHome().home, KILN_NO_CACHE: '0' };
 
 beforeEach(() => fs.writeFileSync(`${out}.qcow2`, previous));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -133,22 +116,5 @@ test('SIGTERM while apt installs packages into a Debian tree: exit 130, nothing 
   expect(fs.readFileSync(`${out}.tar`, 'utf8')).toBe(previous);
   // apt downloads into partial/ and moves a package into the cache only once it is whole and verified.
   const t0 = Date.now() - r.seconds * 1000;
-  for (const deb of debsIn(cache()).filter((f) => fs.statSync(f).mtimeMs >= t0)) expect([deb, spawnSync('dpkg-deb', ['--info', deb]).status]).toEqual([deb, 0]);
-});
-
-test('two Debian builds at once, sharing the package cache, both succeed with their own packages', async () => {
-  const before = hostState();
-  const [a, b] = await Promise.all([
-    kiln(['build', '-t', 'tar', '-o', `${out}-a`, 'debian-minimal', '-p', 'tree'], { env }),
-    kiln(['build', '-t', 'tar', '-o', `${out}-b`, 'debian-minimal', '-p', 'jq'], { env }),
-  ]);
-  expect([a.code, a.stderr]).toEqual([0, '']);
-  expect([b.code, b.stderr]).toEqual([0, '']);
-  const status = (tar: string) => spawnSync('tar', ['-xOf', tar, './var/lib/dpkg/status'], { encoding: 'utf8', maxBuffer: 2 ** 26 }).stdout;
-  expect(status(`${out}-a.tar`)).toMatch(/^Package: tree$/m);
-  expect(status(`${out}-b.tar`)).toMatch(/^Package: jq$/m);
-  expectNoLeaks(before, work);
-  const debs = debsIn(cache()).map((f) => path.basename(f));
-  expect(debs.some((f) => /^tree_.*\.deb$/.test(f))).toBe(true);
-  expect(debs.some((f) => /^jq_.*\.deb$/.test(f))).toBe(true);
+  for (const deb of debsIn(aptArchives()).filter((f) => fs.statSync(f).mtimeMs >= t0)) expect([deb, spawnSync('dpkg-deb', ['--info', deb]).status]).toEqual([deb, 0]);
 });

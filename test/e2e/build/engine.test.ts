@@ -1,12 +1,13 @@
 /**
  * The engine end to end: a real debian-minimal tree plus a recorder flavour whose hooks in every phase
- * record where they ran and what they saw. One build, several checks.
+ * record where they ran and what they saw. One build, several checks; a second Debian build runs at the
+ * same time, sharing the package cache, and each gets its own extra package.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
-import { expectNoLeaks, hostState, kiln, type HostState, type Run } from '../helpers/kiln.js';
+import { aptArchives, debsIn, expectNoLeaks, hostState, kiln, type HostState, type Run } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const PHASES = ['root.d', 'extra-data.d', 'pre-install.d', 'install.d', 'post-install.d', 'post-root.d', 'pre-finalise.d', 'finalise.d', 'cleanup.d'];
@@ -22,6 +23,7 @@ if [ "$where" = chroot ]; then touch "/kiln-marker-$phase"; else echo "$phase" >
 
 let work: string;
 let build: Run;
+let other: Run;
 let before: HostState;
 let records: string[][];
 
@@ -33,9 +35,12 @@ beforeAll(async () => {
   hooks['root.d'] = { '90-record': `${RECORD}touch "$TARGET_ROOT/.kiln-recorder-tree"\n` };
   writeFlavour(path.join(flavours, 'recorder'), { hooks, environment: { '20-recorder': 'export FROM_ENV_D=yes\n' } });
   before = hostState();
-  build = await kiln(['build', '-t', 'tar', '-o', path.join(work, 'out'), 'debian-minimal', 'recorder'], {
-    env: { ELEMENTS_PATH: flavours, DIB_CUSTOM: 'passed-through', KILN_TEST_HOST_RECORD: path.join(work, 'host-record') },
-  });
+  [build, other] = await Promise.all([
+    kiln(['build', '-t', 'tar', '-o', path.join(work, 'out'), '-p', 'tree', 'debian-minimal', 'recorder'], {
+      env: { ELEMENTS_PATH: flavours, DIB_CUSTOM: 'passed-through', KILN_TEST_HOST_RECORD: path.join(work, 'host-record') },
+    }),
+    kiln(['build', '-t', 'tar', '-o', path.join(work, 'other'), '-p', 'jq', 'debian-minimal']),
+  ]);
   const rec = spawnSync('tar', ['-xOf', path.join(work, 'out.tar'), './kiln-record'], { encoding: 'utf8' });
   records = rec.stdout.trim().split('\n').map((l) => l.split('|'));
 }, 20 * 60_000);
@@ -46,6 +51,17 @@ test('the build succeeds and writes the tar', () => {
   if (build.code !== 0) throw new Error(`build failed (${build.code}):\n${build.stderr}\n${build.stdout.slice(-3000)}`);
   expect(fs.statSync(path.join(work, 'out.tar')).size).toBeGreaterThan(50 * 2 ** 20);
   process.stdout.write(`debian-minimal tar build: ${build.seconds.toFixed(1)} s\n`);
+});
+
+test('a second Debian build at the same time, sharing the package cache: both succeed with their own packages', () => {
+  expect([other.code, other.stderr]).toEqual([0, '']);
+  const status = (tar: string) => spawnSync('tar', ['-xOf', tar, './var/lib/dpkg/status'], { encoding: 'utf8', maxBuffer: 2 ** 26 }).stdout;
+  expect(status(path.join(work, 'out.tar'))).toMatch(/^Package: tree$/m);
+  expect(status(path.join(work, 'out.tar'))).not.toMatch(/^Package: jq$/m);
+  expect(status(path.join(work, 'other.tar'))).toMatch(/^Package: jq$/m);
+  const debs = debsIn(aptArchives()).map((f) => path.basename(f));
+  expect(debs.some((f) => /^tree_.*\.deb$/.test(f))).toBe(true);
+  expect(debs.some((f) => /^jq_.*\.deb$/.test(f))).toBe(true);
 });
 
 test('every phase ran, in order, on the host or in the chroot as planned', () => {

@@ -17,13 +17,17 @@ export interface Fixture {
   readonly name: string;
   readonly args: readonly string[];
   readonly bin: string;
+  /** Built with the step cache on: another test file that builds the same flavours shares its steps. */
+  readonly cache?: boolean;
 }
 
+/** The seed's flavours; build/debian-faults.test.ts builds them too, sharing the run's step cache with SEED. */
+export const SEED_FLAVOURS = ['vm', 'local-config', 'fbtest'] as const;
 /**
  * The seed's image: `disk-image-create vm local-config` (debian added), with a first-boot.d test hook, in the
  * formats its users inspect (every other format is written and checked by disk/disk.test.ts).
  */
-export const SEED: Fixture = { name: 'seed', args: ['-t', 'qcow2,raw,tar', '--checksum', 'vm', 'local-config', 'fbtest'], bin: 'disk-image-create' };
+export const SEED: Fixture = { name: 'seed', args: ['-t', 'qcow2,raw,tar', '--checksum', ...SEED_FLAVOURS], bin: 'disk-image-create', cache: true };
 /**
  * The EFI image, booted by image/vm.test.ts; its tar (with GRUB for BIOS too) is also the real Debian tree
  * disk/disk.test.ts assembles disks from.
@@ -52,12 +56,30 @@ export function testHome(): { home: string; key: string } {
   return { home, key };
 }
 
-/** Test flavours: a first-boot.d hook that counts its runs. */
+/**
+ * Test flavours: fbtest, a first-boot.d hook that counts its runs, and a cleanup.d hook that replaces the
+ * tree's grub-mkimage with a failing one when KILN_TEST_FAULT=grub (cleanup.d and the variables only it reads
+ * are not step-cache inputs, so the faulty builds share the seed's cached steps). Both lanes may ask at once:
+ * each writes a copy of its own and renames it into place; the first whole copy wins.
+ */
 export function testFlavours(): string {
   const dir = path.join(IMAGES, 'flavours');
-  writeFlavour(path.join(dir, 'fbtest'), {
-    hooks: { 'first-boot.d': { '50-count': '#!/bin/sh\nset -eu\nmkdir -p /var/lib/kiln-test\necho "first boot hook ran" >> /var/lib/kiln-test/first-boot-count\necho KILN-FIRST-BOOT-HOOK\n' } },
+  if (fs.existsSync(dir)) return dir;
+  const mine = `${dir}.${process.pid}`;
+  writeFlavour(path.join(mine, 'fbtest'), {
+    hooks: {
+      'first-boot.d': { '50-count': '#!/bin/sh\nset -eu\nmkdir -p /var/lib/kiln-test\necho "first boot hook ran" >> /var/lib/kiln-test/first-boot-count\necho KILN-FIRST-BOOT-HOOK\n' },
+      'cleanup.d': {
+        '90-break-grub': `#!/bin/sh\nset -eu\n[ "\${KILN_TEST_FAULT:-}" = grub ] || exit 0\nprintf '#!/bin/sh\\necho "grub-mkimage: injected failure" >&2\\nexit 1\\n' > "$TARGET_ROOT/usr/bin/grub-mkimage"\n`,
+      },
+    },
   });
+  fs.mkdirSync(IMAGES, { recursive: true });
+  try {
+    fs.renameSync(mine, dir);
+  } catch {
+    fs.rmSync(mine, { recursive: true, force: true });
+  }
   return dir;
 }
 
@@ -72,7 +94,7 @@ export function recordFixture(name: string, seconds: number): void {
 }
 
 /** Builds `name` with these arguments unless this run already did; returns the output prefix. */
-export async function sharedImage({ name, args, bin }: Fixture): Promise<string> {
+export async function sharedImage({ name, args, bin, cache }: Fixture): Promise<string> {
   fs.mkdirSync(IMAGES, { recursive: true });
   const prefix = path.join(IMAGES, name);
   const stamp = `${prefix}.built`;
@@ -81,7 +103,7 @@ export async function sharedImage({ name, args, bin }: Fixture): Promise<string>
   const { home } = testHome();
   const r = await kiln([...(bin === 'kiln' ? ['build'] : []), '-o', prefix, ...args], {
     bin,
-    env: { HOME: home, ELEMENTS_PATH: testFlavours() },
+    env: { HOME: home, ELEMENTS_PATH: testFlavours(), ...(cache ? { KILN_NO_CACHE: '0' } : {}) },
   });
   fs.writeFileSync(`${prefix}.build.log`, `${r.stdout}\n${r.stderr}`);
   if (r.code !== 0) throw new Error(`building ${name} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(-4000)}`);

@@ -103,3 +103,14 @@ export const cacheStates = (r: Run): string[] => buildEvents(r).filter((e) => e.
 export const cacheReasons = (r: Run, step: string): string[] => buildEvents(r).find((e) => e.event === 'cache' && e.step === step)?.reasons ?? [];
 export const phasesRun = (r: Run): string[] => [...new Set(buildEvents(r).filter((e) => e.event === 'hook-start').map((e) => e.phase as string))];
 export const cacheStores = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step as string);
+
+/** The run's shared apt package cache (what every Debian build of the run downloads into). */
+export const aptArchives = (): string => path.join(process.env.DIB_IMAGE_CACHE ?? path.join(os.homedir(), '.cache', 'image-create'), 'kiln', 'apt-archives');
+
+/** Every package file in an apt-archives directory (one subdirectory per release and architecture). */
+export function debsIn(dir: string): string[] {
+  return fs.readdirSync(dir).flatMap((d) => {
+    const sub = path.join(dir, d);
+    return fs.statSync(sub).isDirectory() ? fs.readdirSync(sub).filter((f) => f.endsWith('.deb')).map((f) => path.join(sub, f)) : [];
+  });
+}
