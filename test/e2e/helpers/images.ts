@@ -28,11 +28,13 @@ export const SEED_FLAVOURS = ['vm', 'local-config', 'fbtest'] as const;
  * formats its users inspect (every other format is written and checked by disk/disk.test.ts).
  */
 export const SEED: Fixture = { name: 'seed', args: ['-t', 'qcow2,raw,tar', '--checksum', ...SEED_FLAVOURS], bin: 'disk-image-create', cache: true };
+/** The EFI image's packages and flavours; publish/glance.test.ts builds them too, sharing its cached steps. */
+export const EFI_BUILD = ['-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'] as const;
 /**
  * The EFI image, booted by image/vm.test.ts; its tar (with GRUB for BIOS too) is also the real Debian tree
  * disk/disk.test.ts assembles disks from.
  */
-export const EFI: Fixture = { name: 'efi', args: ['-t', 'qcow2,tar', '-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'], bin: 'kiln' };
+export const EFI: Fixture = { name: 'efi', args: ['-t', 'qcow2,tar', ...EFI_BUILD], bin: 'kiln', cache: true };
 /** The deploy ramdisk (kernel + initramfs). */
 export const DEPLOY: Fixture = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create' };
 
