@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXTRA_DATA_OUTPUT, digest, walkAll, type ExtraDataProbe } from '../cache/inputs.js';
+import { EXTRA_DATA_OUTPUT, entryDigest, walkAll, type ExtraDataProbe } from '../cache/inputs.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import { runPhase, type HookContext } from '../hooks/run.js';
 import { Logger } from '../log/index.js';
@@ -57,19 +57,4 @@ export function changedFiles(before: string | undefined, after: string, prefix: 
     out[`${EXTRA_DATA_OUTPUT}${prefix}${rel}`] = now;
   }
   return out;
-}
-
-/** Type, mode, owner and content of one entry (a directory's own attributes only), or undefined if absent. */
-function entryDigest(p: string): string | undefined {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return undefined;
-  }
-  const head = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} `;
-  if (st.isSymbolicLink()) return digest(`${head}link:${fs.readlinkSync(p)}`);
-  if (st.isDirectory()) return digest(`${head}dir`);
-  if (st.isFile()) return digest(Buffer.concat([Buffer.from(`${head}file:`), fs.readFileSync(p)]));
-  return digest(`${head}special:${st.rdev}`);
 }

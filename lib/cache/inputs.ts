@@ -188,19 +188,26 @@ export function hostPathDigest(value: string): string | undefined {
   return treeDigest(value);
 }
 
-/** A digest of a directory tree: every entry's path, type, mode and content (a link's target, not what it names). */
+/** A digest of a directory tree: every entry's path and entryDigest (a link's target, not what it names). */
 export function treeDigest(dir: string): string {
   const h = crypto.createHash('sha256');
-  for (const rel of walkAll(dir, '')) {
-    const abs = path.join(dir, rel);
-    const st = fs.lstatSync(abs);
-    h.update(`${rel}\0${(st.mode & 0o7777).toString(8)}\0`);
-    if (st.isSymbolicLink()) h.update(`link:${fs.readlinkSync(abs)}`);
-    else if (st.isFile()) h.update(fs.readFileSync(abs));
-    else h.update(st.isDirectory() ? 'dir' : 'special');
-    h.update('\0');
-  }
+  for (const rel of walkAll(dir, '')) h.update(`${rel}\0${entryDigest(path.join(dir, rel)) ?? 'gone'}\0`);
   return h.digest('hex').slice(0, 32);
+}
+
+/** Type, mode, owner and content of one entry (a directory's own attributes only), or undefined if absent. */
+export function entryDigest(p: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+  const head = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} `;
+  if (st.isSymbolicLink()) return digest(`${head}link:${fs.readlinkSync(p)}`);
+  if (st.isDirectory()) return digest(`${head}dir`);
+  if (st.isFile()) return digest(Buffer.concat([Buffer.from(`${head}file:`), fs.readFileSync(p)]));
+  return digest(`${head}special:${st.rdev}`);
 }
 
 /** Every entry below dir (directories too), sorted, relative. */
