@@ -195,8 +195,8 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
   const epoch = sourceDateEpoch(buildEnv, dirs.root);
-  const clamped = clampTree(dirs.root, epoch.seconds);
-  log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it`);
+  const { clamped, fingerprint } = clampTree(dirs.root, epoch.seconds);
+  log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]));
     return { layout: disk.layout, outputs: [], ramdisk: r };
@@ -205,7 +205,15 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   const needsDisk = formats.some((o) => formatKind(o.format) === 'disk');
   const assembled = needsDisk
     ? await log.step(`assemble the disk (${disk.layout})`, () =>
-        assembleDisk(scope, { tree: dirs.root, workDir: dirs.image, layout: disk.layout, rootLabel: env.DIB_ROOT_LABEL, ...(sizeBytes === undefined ? {} : { sizeBytes }) }),
+        assembleDisk(scope, {
+          tree: dirs.root,
+          workDir: dirs.image,
+          layout: disk.layout,
+          rootLabel: env.DIB_ROOT_LABEL,
+          seed: fingerprint,
+          epoch: epoch.seconds,
+          ...(sizeBytes === undefined ? {} : { sizeBytes }),
+        }),
       )
     : undefined;
   if (assembled) {

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { run } from '../exec/index.js';
+import { clampExt4Times } from './ext4-times.js';
 import { SECTOR, type Partition } from './layout.js';
 
 export interface Ext4Options {
@@ -13,6 +14,8 @@ export interface Ext4Options {
   readonly part: Partition;
   readonly label: string;
   readonly uuid: string;
+  /** SOURCE_DATE_EPOCH: the superblock's times, and every inode's access, change and creation time (ext4-times.ts). */
+  readonly epoch?: number;
 }
 
 export function mkfsExt4Args(o: Ext4Options): string[] {
@@ -28,8 +31,18 @@ export function mkfsExt4Args(o: Ext4Options): string[] {
   ];
 }
 
+/**
+ * mke2fs's environment: the C locale, so it lays out each directory's entries in byte order (it sorts them
+ * with the locale's collation), and the epoch as its clock (E2FSPROGS_FAKE_TIME: superblock and new inodes).
+ */
+export function mkfsExt4Env(epoch: number | undefined): Record<string, string | undefined> {
+  const { SOURCE_DATE_EPOCH: _sde, E2FSPROGS_FAKE_TIME: _fake, ...env } = process.env;
+  return { ...env, LC_ALL: 'C', ...(epoch === undefined ? {} : { E2FSPROGS_FAKE_TIME: String(epoch) }) };
+}
+
 export async function makeExt4(o: Ext4Options): Promise<void> {
-  await run('mkfs.ext4', mkfsExt4Args(o), { label: 'mkfs.ext4 (root filesystem)' });
+  await run('mkfs.ext4', mkfsExt4Args(o), { label: 'mkfs.ext4 (root filesystem)', env: mkfsExt4Env(o.epoch) });
+  if (o.epoch !== undefined) clampExt4Times(o.disk, o.part.startSector * SECTOR, o.epoch);
 }
 
 export interface EspOptions {
@@ -37,12 +50,15 @@ export interface EspOptions {
   readonly part: Partition;
   /** 8 hex digits; shown as XXXX-XXXX in /dev/disk/by-uuid and fstab. */
   readonly volumeId: string;
+  /** SOURCE_DATE_EPOCH: the time of every directory and file written into the ESP. */
+  readonly epoch?: number;
 }
 
 /** FAT32 with one sector per cluster (so a 128 MiB ESP has enough clusters to be FAT32). */
 export function mkfsVfatArgs(o: EspOptions): string[] {
   const kib = (o.part.sizeSectors * SECTOR) / 1024;
-  return ['-F', '32', '-S', '512', '-s', '1', '-n', 'EFI', '-i', o.volumeId, `--offset=${o.part.startSector}`, o.disk, String(kib)];
+  // --invariant: a fixed creation time in the boot sector and volume label instead of the clock's.
+  return ['-F', '32', '-S', '512', '-s', '1', '-n', 'EFI', '-i', o.volumeId, ...(o.epoch === undefined ? [] : ['--invariant']), `--offset=${o.part.startSector}`, o.disk, String(kib)];
 }
 
 /** The mtools image argument for a partition of a disk file. */
@@ -55,9 +71,10 @@ export function espUuidOf(volumeId: string): string {
   return `${v.slice(0, 4)}-${v.slice(4, 8)}`;
 }
 
-/** mtools refuses images whose size is not a whole number of "tracks" unless told not to check. */
-function mtoolsEnv(): Record<string, string | undefined> {
-  return { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+/** mtools refuses images whose size is not a whole number of "tracks" unless told not to check; its clock is the epoch. */
+function mtoolsEnv(epoch: number | undefined): Record<string, string | undefined> {
+  const { SOURCE_DATE_EPOCH: _sde, ...env } = process.env;
+  return { ...env, MTOOLS_SKIP_CHECK: '1', ...(epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) }) };
 }
 
 /** Makes the ESP and copies files into it: `files` maps ESP paths (e.g. EFI/BOOT/BOOTX64.EFI) to host files. */
@@ -73,6 +90,7 @@ export async function makeEsp(o: EspOptions, files: ReadonlyMap<string, string>)
     }
   }
   const sorted = [...dirs].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
-  if (sorted.length > 0) await run('mmd', ['-i', image, ...sorted.map((d) => `::/${d}`)], { env: mtoolsEnv(), label: 'mmd (ESP)' });
-  for (const [dest, src] of files) await run('mcopy', ['-i', image, src, `::/${dest}`], { env: mtoolsEnv(), label: 'mcopy (ESP)' });
+  const env = mtoolsEnv(o.epoch);
+  if (sorted.length > 0) await run('mmd', ['-i', image, ...sorted.map((d) => `::/${d}`)], { env, label: 'mmd (ESP)' });
+  for (const [dest, src] of files) await run('mcopy', ['-i', image, src, `::/${dest}`], { env, label: 'mcopy (ESP)' });
 }

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
+import { contentHex, contentUuid } from '../output/content-id.js';
 import { failed, invalid } from '../errors/index.js';
 import { mountsUnder } from '../mount/index.js';
 import type { Scope } from '../scope/index.js';
@@ -37,6 +38,45 @@ export interface DiskOptions {
   readonly cmdline?: readonly string[];
   /** File name of the raw disk in workDir (default 'disk.raw'). */
   readonly fileName?: string;
+  /**
+   * Where the disk's identifiers come from (filesystem UUIDs and hash seed, partition-table and partition
+   * ids, the ESP's volume id): derived from this text (the tree's fingerprint) so the same tree gives the same
+   * disk; absent: drawn at random.
+   */
+  readonly seed?: string;
+  /** SOURCE_DATE_EPOCH: the only time the filesystems record (the tree's times are clamped to it already). */
+  readonly epoch?: number;
+}
+
+export interface DiskIds {
+  readonly labelId: string;
+  readonly rootUuid: string;
+  readonly volumeId: string;
+  readonly partUuid: ((n: number) => string) | undefined;
+}
+
+/** The disk's identifiers: derived from the seed (the same seed, the same ids), or random without one. */
+export function diskIds(layout: Layout, seed: string | undefined): DiskIds {
+  if (seed === undefined) {
+    return {
+      labelId: layout === 'mbr' ? randomHex(4) : crypto.randomUUID().toUpperCase(),
+      rootUuid: crypto.randomUUID(),
+      volumeId: randomHex(4).toUpperCase(),
+      partUuid: undefined,
+    };
+  }
+  const of = (what: string) => `kiln disk\0${seed}\0${what}`;
+  return {
+    // A DOS disk signature of 0 means "none" to some tools.
+    labelId: layout === 'mbr' ? nonZeroHex(contentHex(of('disk signature'), 8)) : contentUuid(of('disk GUID')).toUpperCase(),
+    rootUuid: contentUuid(of('root filesystem')),
+    volumeId: nonZeroHex(contentHex(of('ESP volume id'), 8)).toUpperCase(),
+    partUuid: (n) => contentUuid(of(`partition ${n}`)).toUpperCase(),
+  };
+}
+
+function nonZeroHex(h: string): string {
+  return /^0+$/.test(h) ? `${h.slice(0, -1)}1` : h;
 }
 
 export interface Disk {
@@ -71,9 +111,11 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   const size = await timed('measure tree', () => measureTree(tree));
   const sizeBytes = chooseImageSize(size, opts.layout, opts.sizeBytes);
   const kernel = findKernel(tree);
-  const plan = planPartitions(opts.layout, sizeBytes, opts.layout === 'mbr' ? randomHex(4) : crypto.randomUUID().toUpperCase());
-  const rootUuid = crypto.randomUUID();
-  const volumeId = opts.layout === 'efi' ? randomHex(4).toUpperCase() : undefined;
+  const ids = diskIds(opts.layout, opts.seed);
+  const plan = planPartitions(opts.layout, sizeBytes, ids.labelId, ids.partUuid);
+  const rootUuid = ids.rootUuid;
+  const volumeId = opts.layout === 'efi' ? ids.volumeId : undefined;
+  const epoch = opts.epoch === undefined ? {} : { epoch: opts.epoch };
   const espUuid = volumeId === undefined ? undefined : espUuidOf(volumeId);
   const bios = opts.layout === 'mbr' || fs.existsSync(path.join(tree, 'usr/lib/grub/i386-pc/kernel.img'));
 
@@ -98,16 +140,17 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
     await run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'always', raw], { input: renderSfdiskScript(plan), label: 'sfdisk' });
   });
   const root = need(plan, 'root');
-  await timed('mkfs.ext4 -d', () => makeExt4({ disk: raw, tree, part: root, label, uuid: rootUuid }));
+  await timed('mkfs.ext4 -d', () => makeExt4({ disk: raw, tree, part: root, label, uuid: rootUuid, ...epoch }));
   if (images.efi && volumeId) {
     const efiFile = path.join(opts.workDir, 'grubx64.efi');
     fs.writeFileSync(efiFile, images.efi);
+    if (opts.epoch !== undefined) fs.utimesSync(efiFile, opts.epoch, opts.epoch);
     const files = new Map([
       ['EFI/BOOT/BOOTX64.EFI', efiFile],
       ['EFI/debian/grubx64.efi', efiFile],
     ]);
     try {
-      await timed('ESP (mkfs.vfat + mtools)', () => makeEsp({ disk: raw, part: need(plan, 'esp'), volumeId }, files));
+      await timed('ESP (mkfs.vfat + mtools)', () => makeEsp({ disk: raw, part: need(plan, 'esp'), volumeId, ...epoch }, files));
     } finally {
       fs.rmSync(efiFile, { force: true });
     }

@@ -21,6 +21,8 @@ export interface Partition {
   readonly number: number;
   readonly startSector: number;
   readonly sizeSectors: number;
+  /** GPT partition UUID (PARTUUID); sfdisk draws one at random when absent. */
+  readonly uuid?: string;
 }
 
 export interface PartitionPlan {
@@ -45,7 +47,14 @@ export function isLayout(s: string): s is Layout {
   return (LAYOUTS as readonly string[]).includes(s);
 }
 
-export function planPartitions(layout: Layout, diskBytes: number, labelId: string): PartitionPlan {
+/** `partUuid(n)`: the GPT PARTUUID of partition n (derived, for reproducible disks); absent: sfdisk's random ones. */
+export function planPartitions(layout: Layout, diskBytes: number, labelId: string, partUuid?: (n: number) => string): PartitionPlan {
+  const plan = placePartitions(layout, diskBytes, labelId);
+  if (!partUuid || layout !== 'efi') return plan;
+  return { ...plan, partitions: plan.partitions.map((p) => ({ ...p, uuid: partUuid(p.number) })) };
+}
+
+function placePartitions(layout: Layout, diskBytes: number, labelId: string): PartitionPlan {
   if (diskBytes % (MiB_SECTORS * SECTOR) !== 0) throw new Error(`disk size ${diskBytes} is not a whole number of MiB`);
   const total = diskBytes / SECTOR;
   const free = total - layoutOverheadBytes(layout) / SECTOR;
@@ -101,6 +110,7 @@ export function renderSfdiskScript(plan: PartitionPlan): string {
   for (const p of plan.partitions) {
     const fields = [`start=${p.startSector}`, `size=${p.sizeSectors}`, `type=${partitionType(plan.layout, p.role)}`];
     if (plan.layout === 'efi') fields.push(`name="${partitionName(p.role)}"`);
+    if (plan.layout === 'efi' && p.uuid !== undefined) fields.push(`uuid=${p.uuid}`);
     if (plan.layout === 'mbr' && p.role === 'root') fields.push('bootable');
     lines.push(fields.join(', '));
   }

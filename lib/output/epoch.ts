@@ -4,6 +4,7 @@
  * fixed default. Every entry of the tree newer than it is clamped to it before the outputs are written, so
  * the same inputs give the same bytes whenever and wherever they are built.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
@@ -46,30 +47,72 @@ export function sourceDateEpoch(env: Readonly<Record<string, string | undefined>
   return { seconds: DEFAULT_EPOCH, from: "kiln's default (no SOURCE_DATE_EPOCH, no packages)" };
 }
 
-/** Sets the times of every entry modified after `seconds` (links themselves, not what they name) to it; returns how many. */
-export function clampTree(tree: string, seconds: number): number {
+export interface ClampedTree {
+  /** How many entries were newer than the epoch and were set to it. */
+  readonly clamped: number;
+  /**
+   * SHA-256 (hex) of the clamped tree: every entry's path, type, mode, owner, size, time and link target, in
+   * byte order of names, and the content of every file whose time is the epoch (what the build wrote; the
+   * packages' files are known by their dates and sizes). The same tree, the same fingerprint: the seed of
+   * the disk's identifiers.
+   */
+  readonly fingerprint: string;
+}
+
+/** Sets the times of every entry modified after `seconds` (links themselves, not what they name) to it, and fingerprints the result. */
+export function clampTree(tree: string, seconds: number): ClampedTree {
   let clamped = 0;
-  const visit = (dir: string) => {
-    let entries: fs.Dirent[];
+  const hash = crypto.createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const visit = (dir: string, rel: string) => {
+    let names: string[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      names = fs.readdirSync(dir).sort(byBytes);
     } catch {
       return;
     }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
+    for (const name of names) {
+      const p = path.join(dir, name);
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const st = fs.lstatSync(p);
+      if (clampOne(p, st, seconds)) clamped++;
+      record(hash, r, st, p, seconds, buf);
       // proc, sys and dev of the tree hold nothing of the image (the outputs leave their contents out).
-      if (e.isDirectory() && !(dir === tree && ['proc', 'sys', 'dev'].includes(e.name))) visit(p);
-      if (clampOne(p, seconds)) clamped++;
+      if (st.isDirectory() && !(rel === '' && ['proc', 'sys', 'dev'].includes(name))) visit(p, r);
     }
   };
-  visit(tree);
-  if (clampOne(tree, seconds)) clamped++;
-  return clamped;
+  const st = fs.lstatSync(tree);
+  if (clampOne(tree, st, seconds)) clamped++;
+  record(hash, '.', st, tree, seconds, buf);
+  visit(tree, '');
+  return { clamped, fingerprint: hash.digest('hex') };
 }
 
-function clampOne(p: string, seconds: number): boolean {
-  if (fs.lstatSync(p).mtimeMs <= seconds * 1000) return false;
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function record(hash: crypto.Hash, rel: string, st: fs.Stats, p: string, seconds: number, buf: Buffer): void {
+  const mtime = Math.min(Math.floor(st.mtimeMs / 1000), seconds);
+  // A directory's size is its history on the host's filesystem (entries once there), not its content.
+  const size = st.isDirectory() ? 0 : st.size;
+  hash.update(`${rel}\0${st.mode.toString(8)} ${st.uid}:${st.gid} ${size} ${mtime} ${st.isCharacterDevice() || st.isBlockDevice() ? st.rdev : 0}\0`);
+  if (st.isSymbolicLink()) hash.update(`-> ${fs.readlinkSync(p)}\0`);
+  else if (st.isFile() && mtime === seconds) hashContent(hash, p, buf);
+}
+
+function hashContent(hash: crypto.Hash, file: string, buf: Buffer): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n = fs.readSync(fd, buf, 0, buf.length, null); n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  hash.update('\0');
+}
+
+function clampOne(p: string, st: fs.Stats, seconds: number): boolean {
+  if (st.mtimeMs <= seconds * 1000) return false;
   fs.lutimesSync(p, seconds, seconds);
   return true;
 }

@@ -3,7 +3,7 @@
  * (NAME.cdx.json) of what is installed in the image. Rendering is pure and reproducible: the build id and
  * the SBOM's serial number are derived from the content, its timestamp is the build's SOURCE_DATE_EPOCH.
  */
-import crypto from 'node:crypto';
+import { contentUuid } from './content-id.js';
 import type { Scope } from '../scope/index.js';
 import { writeTextAtomically } from './atomic.js';
 import { readInstalled, type InstalledPackage, type OsRelease } from './dpkg.js';
@@ -29,15 +29,6 @@ export function renderManifest(os: OsRelease, packages: readonly InstalledPackag
   // The same flavours, architecture, layout and packages: the same id.
   const doc = { manifest: 'kiln-packages/1', ...(info ? { build: { id: contentUuid(JSON.stringify([info, content])), ...info } } : {}), ...content };
   return `${JSON.stringify(doc, null, 2)}\n`;
-}
-
-/** A UUID (RFC 9562 version 8: custom) made of the SHA-256 of text: the same text, the same UUID. */
-export function contentUuid(text: string): string {
-  const h = crypto.createHash('sha256').update(text).digest('hex').slice(0, 32).split('');
-  h[12] = '8';
-  h[16] = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
-  const s = h.join('');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
 /** Package URL for a Debian-family package (purl spec, type "deb"). */

@@ -38,10 +38,51 @@ test('clamping sets every newer entry (links themselves) to the epoch and leaves
   fs.utimesSync(path.join(t, 'etc', 'old'), 1_000_000_000, 1_000_000_000);
   fs.symlinkSync('new', path.join(t, 'etc', 'link'));
   fs.mkdirSync(path.join(t, 'proc', 'self'), { recursive: true });
-  const n = clampTree(t, 1_500_000_000);
+  const { clamped: n, fingerprint } = clampTree(t, 1_500_000_000);
   expect(n).toBe(5); // etc/new, etc/link, etc, proc, the root (proc's contents are left out of every output)
   const m = (rel: string) => Math.floor(fs.lstatSync(path.join(t, rel)).mtimeMs / 1000);
   expect([m('etc/new'), m('etc/link'), m('etc'), m('.'), m('etc/old')]).toEqual([1_500_000_000, 1_500_000_000, 1_500_000_000, 1_500_000_000, 1_000_000_000]);
   expect(m('proc/self')).toBeGreaterThan(1_500_000_000);
-  expect(clampTree(t, 1_500_000_000)).toBe(0);
+  expect(clampTree(t, 1_500_000_000)).toEqual({ clamped: 0, fingerprint });
+});
+
+test("the tree's fingerprint: the same for the same tree wherever and in whatever order it was made; any change of name, mode, owner, time, target or build-written content changes it", () => {
+  const make = (name: string, order: 'ab' | 'ba') => {
+    const t = tree(name, {});
+    const files = order === 'ab' ? ['a', 'b'] : ['b', 'a'];
+    fs.mkdirSync(path.join(t, 'etc'));
+    for (const f of files) fs.writeFileSync(path.join(t, 'etc', f), `content of ${f}`);
+    fs.writeFileSync(path.join(t, 'etc', 'pkg'), 'from a package');
+    fs.utimesSync(path.join(t, 'etc', 'pkg'), 1_000_000_000, 1_000_000_000);
+    fs.symlinkSync('a', path.join(t, 'etc', 'l'));
+    // Entries once made and removed leave a directory bigger on the host: not part of the tree.
+    if (order === 'ba') {
+      for (let i = 0; i < 200; i++) {
+        const tmp = path.join(t, 'etc', `tmp-${i}-${'x'.repeat(100)}`);
+        fs.writeFileSync(tmp, '');
+        fs.rmSync(tmp);
+      }
+    }
+    return t;
+  };
+  const E = 1_500_000_000;
+  const a = make('fp-a', 'ab');
+  const b = make('fp-b', 'ba');
+  const fp = (t: string) => clampTree(t, E).fingerprint;
+  const base = fp(a);
+  expect(fp(b)).toBe(base);
+  const changes: [string, (t: string) => void][] = [
+    ['content written by the build', (t) => fs.writeFileSync(path.join(t, 'etc', 'a'), 'content of A')],
+    ['mode', (t) => fs.chmodSync(path.join(t, 'etc', 'a'), 0o600)],
+    ['a package file\'s time', (t) => fs.utimesSync(path.join(t, 'etc', 'pkg'), 1_000_000_001, 1_000_000_001)],
+    ['link target', (t) => { fs.rmSync(path.join(t, 'etc', 'l')); fs.symlinkSync('b', path.join(t, 'etc', 'l')); }],
+    ['name', (t) => fs.renameSync(path.join(t, 'etc', 'b'), path.join(t, 'etc', 'c'))],
+    // Only root can give a file away.
+    ...(process.getuid?.() === 0 ? [['owner', (t: string) => fs.lchownSync(path.join(t, 'etc', 'a'), 1, 1)] as [string, (t: string) => void]] : []),
+  ];
+  for (const [what, change] of changes) {
+    const t = make(`fp-${what.replace(/\W/g, '')}`, 'ab');
+    change(t);
+    expect([what, fp(t)]).not.toEqual([what, base]);
+  }
 });
