@@ -23,6 +23,7 @@ export async function writeRamdisk(
   workDir: string,
   log: Logger,
   onWritten: (file: string) => void,
+  epoch?: number,
 ): Promise<RamdiskResult> {
   const s = config.settings;
   const staging = path.join(workDir, 'ramdisk');
@@ -36,7 +37,7 @@ export async function writeRamdisk(
   log.info(`  kernel ${staged.kernelVersion}; ${staged.modules.length} modules; binaries: ${staged.binaries.map((b) => `${b.name} (+${b.libraries} libraries)`).join(', ')}`);
   if (staged.unknownModules.length > 0) log.info(`  not in this kernel (skipped): ${staged.unknownModules.join(', ')}`);
   const out = { kernel: `${s.output}.kernel`, initramfs: `${s.output}.initramfs` };
-  await log.step(`pack the initramfs (${s.ramdiskCompression})`, () => writeAtomically(scope, out.initramfs, (tmp) => packRamdisk(staging, tmp, s.ramdiskCompression)));
+  await log.step(`pack the initramfs (${s.ramdiskCompression})`, () => writeAtomically(scope, out.initramfs, (tmp) => packRamdisk(staging, tmp, s.ramdiskCompression, epoch)));
   await writeAtomically(scope, out.kernel, async (tmp) => fs.copyFileSync(staged.kernel, tmp));
   for (const [format, file] of [['initramfs', out.initramfs], ['kernel', out.kernel]] as const) {
     const bytes = fs.statSync(file).size;

@@ -198,7 +198,7 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   const { clamped, fingerprint } = clampTree(dirs.root, epoch.seconds);
   log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);
   if (plan.kind === 'ramdisk') {
-    const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]));
+    const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]), epoch.seconds);
     return { layout: disk.layout, outputs: [], ramdisk: r };
   }
   const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
@@ -228,6 +228,7 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
       uncompressed: s.uncompressed,
       checksum: s.checksum,
       epoch: epoch.seconds,
+      seed: fingerprint,
       build: { flavours: plan.flavours.map((f) => f.name), arch: s.arch, ...(assembled ? { layout: assembled.layout } : {}) },
       onWritten: (r) => {
         giveToCaller([r.path, `${r.path}.md5`, `${r.path}.sha256`]);

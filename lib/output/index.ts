@@ -5,15 +5,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk } from '../disk/index.js';
-import { hasCommand, run } from '../exec/index.js';
+import { hasCommand } from '../exec/index.js';
 import { failed, invalid } from '../errors/index.js';
 import type { Scope } from '../scope/index.js';
 import { writeAtomically, writeTextAtomically } from './atomic.js';
 import { hashFile, renderChecksumLine, type Checksums } from './checksum.js';
 import { formatExtension, formatKind, type Format } from './formats.js';
 import { writeManifests, type BuildInfo } from './manifest.js';
-import { writerFor } from './registry.js';
-import type { Qcow2Compression } from './types.js';
+import { writeFormat, writerFor } from './registry.js';
+import type { FormatInput, Qcow2Compression } from './types.js';
 
 export { computeImageSize } from '../disk/index.js';
 export type { Qcow2Compression } from './types.js';
@@ -36,6 +36,8 @@ export interface OutputRequest {
   readonly build?: BuildInfo;
   /** SOURCE_DATE_EPOCH (lib/output/epoch.ts): the latest time any output or the SBOM records. */
   readonly epoch?: number;
+  /** The tree's fingerprint (lib/output/epoch.ts): what the formats derive their identifiers from. */
+  readonly seed?: string;
   /** Called when each output is done (for the build log). */
   readonly onWritten?: (r: OutputResult) => void;
 }
@@ -69,10 +71,20 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     const t0 = Date.now();
     const checksums = await writeAtomically(scope, dest, async (tmp) => {
-      const input = { tree: req.tree, raw: req.disk?.raw, dest: tmp, uncompressed: req.uncompressed, qcow2Compression: req.qcow2Compression ?? 'zstd', tools, ...(req.epoch === undefined ? {} : { epoch: req.epoch }) };
+      const input: FormatInput = {
+        tree: req.tree,
+        raw: req.disk?.raw,
+        dest: tmp,
+        final: dest,
+        uncompressed: req.uncompressed,
+        qcow2Compression: req.qcow2Compression ?? 'zstd',
+        tools,
+        ...(req.epoch === undefined ? {} : { epoch: req.epoch }),
+        ...(req.seed === undefined ? {} : { seed: req.seed }),
+      };
       const free = freeBytes(path.dirname(dest));
       try {
-        for (const c of writerFor(o.format).commands(input)) await run(c.cmd, c.args, { label: `${o.format} output (${c.cmd})`, env: toolEnv });
+        await writeFormat(o.format, input, { label: `${o.format} output`, env: toolEnv });
       } catch (e) {
         throw outOfSpace(e, dest, tmp, free) ?? e;
       }

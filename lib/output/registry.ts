@@ -10,10 +10,18 @@ import { tar } from './formats/tar.js';
 import { tgz } from './formats/tgz.js';
 import { vhd } from './formats/vhd.js';
 import { vmdk } from './formats/vmdk.js';
-import type { FormatWriter } from './types.js';
+import { run } from '../exec/index.js';
+import type { FormatInput, FormatWriter } from './types.js';
 
 export const WRITERS: Readonly<Record<Format, FormatWriter>> = { qcow2, raw, vhd, vmdk, tar, tgz, squashfs };
 
 export function writerFor(format: Format): FormatWriter {
   return WRITERS[format];
+}
+
+/** Writes input.dest in `format`: the module's commands, then its finishing step. */
+export async function writeFormat(format: Format, input: FormatInput, opts: { label: string; env?: Readonly<Record<string, string | undefined>> }): Promise<void> {
+  const writer = writerFor(format);
+  for (const c of writer.commands(input)) await run(c.cmd, c.args, { label: `${opts.label} (${c.cmd})`, ...(opts.env ? { env: opts.env } : {}) });
+  writer.finish?.(input);
 }

@@ -19,6 +19,10 @@ export interface FormatInput {
   readonly tools: ReadonlySet<string>;
   /** SOURCE_DATE_EPOCH: no time in the output is later (tar clamps, squashfs' creation time). */
   readonly epoch?: number;
+  /** What identifiers a format records are derived from (the tree's fingerprint); absent: the tool's random ones. */
+  readonly seed?: string;
+  /** The output's final path (dest is renamed to it): for formats that record their own file name. */
+  readonly final: string;
 }
 
 /** One command, argv only; run in order through lib/exec. */
@@ -33,4 +37,6 @@ export interface FormatWriter {
   readonly prefers?: readonly string[];
   /** The commands that write input.dest. Pure: tests check the argv. */
   commands(input: FormatInput): Command[];
+  /** Rewrites what the commands left nondeterministic or wrong in input.dest (times, random ids, names). */
+  finish?(input: FormatInput): void;
 }

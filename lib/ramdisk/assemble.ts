@@ -141,9 +141,18 @@ async function stageModules(tree: string, staging: string, version: string, want
   return sel;
 }
 
-/** Packs `staging` as a newc cpio archive (root-owned, sorted, reproducible) compressed into `dest`. */
-export async function packRamdisk(staging: string, dest: string, compression: RamdiskCompression): Promise<void> {
+/**
+ * Packs `staging` as a newc cpio archive (root-owned, paths sorted, without inode numbers) compressed
+ * into `dest`; with an epoch (SOURCE_DATE_EPOCH), no entry's time is later than it.
+ */
+export async function packRamdisk(staging: string, dest: string, compression: RamdiskCompression, epoch?: number): Promise<void> {
   const entries = ['.', ...(await fg('**', { cwd: staging, dot: true, onlyFiles: false, followSymbolicLinks: false }))].sort();
+  if (epoch !== undefined) {
+    for (const e of entries) {
+      const p = path.join(staging, e);
+      if (fs.lstatSync(p).mtimeMs > epoch * 1000) fs.lutimesSync(p, epoch, epoch);
+    }
+  }
   const cpio = `${dest}.cpio`;
   try {
     await run('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0', '--reproducible', '-F', cpio], { cwd: staging, input: `${entries.join('\n')}\n` });

@@ -1,8 +1,9 @@
 /**
  * qcow2, compressed unless -u. Compression defaults to zstd: measured on a 946 MiB Debian disk here,
- * zstd took 6-9 s for 254 MB where zlib took 36-40 s for 262 MB (`-W` barely helps zlib on 2 cores).
+ * zstd took 6-9 s for 254 MB where zlib took 36-40 s for 262 MB.
  * zstd needs QEMU >= 5.1 (2020) to open the image; pass qcow2Compression 'zlib' for older hosts.
- * -W lets qemu-img's coroutines write clusters out of order (parallel compression).
+ * Clusters are written in order (no -W): qcow2 places each cluster where the file ends when it is written,
+ * so out-of-order writes give a different file every time (reproducible outputs, lib/output/epoch.ts).
  */
 import type { FormatWriter, Qcow2Compression } from '../types.js';
 import { rawSource } from './disk-source.js';
@@ -17,7 +18,7 @@ export const qcow2: FormatWriter = {
       args: [
         'convert', '-f', 'raw', '-O', 'qcow2',
         ...(input.uncompressed ? ['-o', 'compat=1.1'] : ['-c', '-o', `compat=1.1,compression_type=${input.qcow2Compression}`]),
-        '-m', '16', '-W',
+        '-m', '16',
         rawSource(input, 'qcow2'), input.dest,
       ],
     },

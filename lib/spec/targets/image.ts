@@ -17,7 +17,7 @@ import { partitionsOf, type PartitionExtent } from '../../inspect/kernel.js';
 import { mountLoop } from '../../mount/index.js';
 import { writeAtomically } from '../../output/atomic.js';
 import type { Format } from '../../output/formats.js';
-import { writerFor } from '../../output/registry.js';
+import { writeFormat } from '../../output/registry.js';
 import type { Qcow2Compression } from '../../output/types.js';
 import { createWorkDir } from '../../build/workdir.js';
 import type { Scope } from '../../scope/index.js';
@@ -139,8 +139,8 @@ export class ImageTarget implements Target {
     const st = fs.statSync(this.file);
     const format: Format = outputFormatOf(this.format);
     await writeAtomically(this.scope, path.resolve(this.file), async (tmp) => {
-      const input = { tree: '', raw: this.raw, dest: tmp, uncompressed: false, qcow2Compression: this.qcow2Compression, tools: new Set<string>() };
-      for (const c of writerFor(format).commands(input)) await run(c.cmd, c.args, { label: `write ${this.file} (${c.cmd})` });
+      const input = { tree: '', raw: this.raw, dest: tmp, final: path.resolve(this.file), uncompressed: false, qcow2Compression: this.qcow2Compression, tools: new Set<string>() };
+      await writeFormat(format, input, { label: `write ${this.file}` });
       fs.chmodSync(tmp, st.mode & 0o7777);
       fs.chownSync(tmp, st.uid, st.gid);
     });

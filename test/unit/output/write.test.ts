@@ -8,7 +8,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 /**
  * Fake qemu-img, tar, mksquashfs and pigz on PATH: each records its argv (one line, NUL-separated
- * words) and writes its name into the output file, or fails when FAKE_FAIL names it.
+ * words) and writes its name into the output file (after "KDMV" for a vmdk), or fails when FAKE_FAIL names it.
  */
 const FAKE = `#!/bin/sh
 name=$(basename "$0")
@@ -19,7 +19,8 @@ case "$name" in
   tar) prev=""; for a in "$@"; do [ "$prev" = "--file" ] && out="$a"; prev="$a"; done ;;
   mksquashfs) out="$2" ;;
 esac
-[ -n "$out" ] && printf 'made by %s\\n' "$name" > "$out"
+# A vmdk starts with its magic (kiln rewrites the descriptor it would name; offset 0: none).
+[ -n "$out" ] && { case "$*" in *'-O vmdk'*) printf 'KDMV' > "$out" ;; *) : > "$out" ;; esac; printf 'made by %s\\n' "$name" >> "$out"; }
 [ "$FAKE_FAIL" = "$name" ] && { echo "$name: simulated failure" >&2; exit 1; }
 exit 0
 `;
