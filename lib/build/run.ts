@@ -146,6 +146,14 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
     }
   }
   await after('root', t0);
+  // Tools that honour SOURCE_DATE_EPOCH (mkinitramfs clamps and sorts, shadow dates password changes, Python
+  // compiles hash-based .pyc) make the same files in every build when hooks and package scripts see one: the
+  // caller's, else the base tree's own date (a function of the cached root step, so no key needs it).
+  if (parseSourceDateEpoch(buildEnv.SOURCE_DATE_EPOCH) === undefined) {
+    const base = sourceDateEpoch({}, dirs.root);
+    env.SOURCE_DATE_EPOCH = String(base.seconds);
+    log.info(`kiln: hooks see SOURCE_DATE_EPOCH=${base.seconds} (${base.from})`);
+  }
 
   t0 = Date.now();
   if (resume < 1) {

@@ -1,14 +1,15 @@
 /**
  * `--verify`: the build is made a second time with --no-cache in a directory of its own, and every file the
  * two builds wrote (outputs, manifest, SBOM) is compared byte for byte. A difference is reported with the
- * first differing offset, the tar member it falls in (tar outputs), and diffoscope's account when
- * Debian's diffoscope is installed. The second build's directory is removed either way.
+ * first differing offset, the tar member it falls in (tar outputs) or, for disk images, the disk byte and the
+ * file or filesystem structure it belongs to, and diffoscope's account when Debian's diffoscope is installed. The second build's directory is removed either way.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
 import { failed } from '../errors/index.js';
 import { hasCommand, run } from '../exec/index.js';
+import { describeDiskOffset } from '../disk/locate.js';
 import { makeBuildPlan, type BuildKind } from '../plan/build-plan.js';
 import { runBuild } from './run.js';
 
@@ -138,6 +139,8 @@ export async function compareBuilds(dirA: string, baseA: string, dirB: string, b
     }
     const member = name.endsWith('.tar') ? tarMemberAt(path.join(dirA, name), at) : undefined;
     let difference = `first difference at byte ${at}${member ? ` (in ${member})` : ''}`;
+    const disk = DISK_SUFFIXES[path.extname(name)];
+    if (disk) difference += `; ${await diskDifference(path.join(dirA, name), other, disk, dirB)}`;
     if (diffoscope) {
       const r = await run('diffoscope', ['--text', '-', '--max-text-report-size', '4000', path.join(dirA, name), other], { allowFailure: true, label: 'diffoscope', timeoutMs: 600_000 });
       const lines = r.stdout.split('\n').filter((l) => l.trim() !== '').slice(0, 40);
@@ -146,4 +149,27 @@ export async function compareBuilds(dirA: string, baseA: string, dirB: string, b
     out.push({ name, difference });
   }
   return out;
+}
+
+const DISK_SUFFIXES: Readonly<Record<string, string>> = { '.raw': 'raw', '.qcow2': 'qcow2', '.vhd': 'vpc', '.vmdk': 'vmdk' };
+
+/**
+ * Where two disk images of a format differ as disks: the first differing byte of the disk they hold (qemu-img
+ * compare) and what it belongs to (lib/disk/locate.ts), or that only the container differs.
+ */
+export async function diskDifference(a: string, b: string, format: string, scratch: string): Promise<string> {
+  const cmp = await run('qemu-img', ['compare', '-f', format, '-F', format, a, b], { allowFailure: true, label: 'qemu-img compare' });
+  if (cmp.exitCode === 0) return `the disks they hold are identical: only the ${format} container differs`;
+  const at = /Content mismatch at offset (\d+)/.exec(cmp.stdout)?.[1];
+  if (at === undefined) return `qemu-img compare: ${(cmp.stdout + cmp.stderr).trim().split('\n')[0] ?? ''}`;
+  let raw = a;
+  if (format !== 'raw') {
+    raw = path.join(scratch, '.kiln-verify-locate.raw');
+    await run('qemu-img', ['convert', '-f', format, '-O', 'raw', a, raw], { label: 'qemu-img convert (locate a difference)' });
+  }
+  try {
+    return `the disks first differ at disk byte ${at}: ${await describeDiskOffset(raw, Number(at))}`;
+  } finally {
+    if (raw !== a) fs.rmSync(raw, { force: true });
+  }
 }

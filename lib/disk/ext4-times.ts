@@ -100,30 +100,47 @@ function writeInodeChecksum(inode: Buffer, inum: number, seed: number, hasHi: bo
   if (hasHi) inode.writeUInt16LE(crc >>> 16, 0x82);
 }
 
+export interface InodeTable {
+  readonly group: number;
+  /** First block of the group's inode table. */
+  readonly block: number;
+  /** Inodes of the group in use (initialised), from the first. */
+  readonly used: number;
+}
+
+/** The geometry and the inode tables of the ext4 filesystem at byte `offset` of an open file. */
+export function readExt4Layout(fd: number, offset: number): { geo: Ext4Geometry; tables: InodeTable[] } {
+  const sb = Buffer.alloc(1024);
+  fs.readSync(fd, sb, 0, sb.length, offset + SUPERBLOCK);
+  const geo = parseSuperblock(sb);
+  const gdt = Buffer.alloc(geo.groups * geo.descSize);
+  fs.readSync(fd, gdt, 0, gdt.length, offset + (geo.firstDataBlock + 1) * geo.blockSize);
+  const tables: InodeTable[] = [];
+  for (let g = 0; g < geo.groups; g++) {
+    const d = gdt.subarray(g * geo.descSize, (g + 1) * geo.descSize);
+    const block = d.readUInt32LE(0x08) + (geo.descSize >= 64 ? d.readUInt32LE(0x28) * 2 ** 32 : 0);
+    const unused = d.readUInt16LE(0x1c) + (geo.descSize >= 64 ? d.readUInt16LE(0x32) * 65536 : 0);
+    const used = d.readUInt16LE(0x12) & BG_INODE_UNINIT ? 0 : Math.max(0, geo.inodesPerGroup - unused);
+    tables.push({ group: g, block, used });
+  }
+  return { geo, tables };
+}
+
 /** Clamps the inode times of the ext4 filesystem at byte `offset` of `file` (see above); returns how many inodes changed. */
 export function clampExt4Times(file: string, offset: number, seconds: number): number {
   const fd = fs.openSync(file, 'r+');
   try {
-    const sb = Buffer.alloc(1024);
-    fs.readSync(fd, sb, 0, sb.length, offset + SUPERBLOCK);
-    const geo = parseSuperblock(sb);
-    const gdt = Buffer.alloc(geo.groups * geo.descSize);
-    fs.readSync(fd, gdt, 0, gdt.length, offset + (geo.firstDataBlock + 1) * geo.blockSize);
+    const { geo, tables } = readExt4Layout(fd, offset);
     let changed = 0;
-    for (let g = 0; g < geo.groups; g++) {
-      const d = gdt.subarray(g * geo.descSize, (g + 1) * geo.descSize);
-      if (d.readUInt16LE(0x12) & BG_INODE_UNINIT) continue;
-      const table = d.readUInt32LE(0x08) + (geo.descSize >= 64 ? d.readUInt32LE(0x28) * 2 ** 32 : 0);
-      const unused = d.readUInt16LE(0x1c) + (geo.descSize >= 64 ? d.readUInt16LE(0x32) * 65536 : 0);
-      const used = geo.inodesPerGroup - unused;
-      if (used <= 0) continue;
-      const buf = Buffer.alloc(used * geo.inodeSize);
-      const at = offset + table * geo.blockSize;
+    for (const t of tables) {
+      if (t.used === 0) continue;
+      const buf = Buffer.alloc(t.used * geo.inodeSize);
+      const at = offset + t.block * geo.blockSize;
       fs.readSync(fd, buf, 0, buf.length, at);
       let dirty = false;
-      for (let i = 0; i < used; i++) {
+      for (let i = 0; i < t.used; i++) {
         const inode = buf.subarray(i * geo.inodeSize, (i + 1) * geo.inodeSize);
-        if (clampInodeTimes(inode, g * geo.inodesPerGroup + i + 1, seconds, geo)) {
+        if (clampInodeTimes(inode, t.group * geo.inodesPerGroup + i + 1, seconds, geo)) {
           changed++;
           dirty = true;
         }
@@ -134,4 +151,14 @@ export function clampExt4Times(file: string, offset: number, seconds: number): n
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The inode whose bytes hold byte `at` of the filesystem (in an inode table), or undefined. Pure. */
+export function inodeAt(geo: Pick<Ext4Geometry, 'blockSize' | 'inodeSize' | 'inodesPerGroup'>, tables: readonly InodeTable[], at: number): number | undefined {
+  for (const t of tables) {
+    const start = t.block * geo.blockSize;
+    const end = start + geo.inodesPerGroup * geo.inodeSize;
+    if (at >= start && at < end) return t.group * geo.inodesPerGroup + Math.floor((at - start) / geo.inodeSize) + 1;
+  }
+  return undefined;
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
 import { contentHex, contentUuid } from '../output/content-id.js';
+import { clampTree } from '../output/epoch.js';
 import { failed, invalid } from '../errors/index.js';
 import { mountsUnder } from '../mount/index.js';
 import type { Scope } from '../scope/index.js';
@@ -129,6 +130,9 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
     };
   });
 
+  // The boot configuration and GRUB's modules were just written into the tree (and GRUB's scratch files
+  // removed from its /tmp): back to the epoch with everything else.
+  if (opts.epoch !== undefined) clampTree(tree, opts.epoch, { fingerprint: false });
   fs.mkdirSync(opts.workDir, { recursive: true });
   const raw = path.join(opts.workDir, opts.fileName ?? 'disk.raw');
   const undoLabel = `remove partial disk ${raw}`;

@@ -59,8 +59,12 @@ export interface ClampedTree {
   readonly fingerprint: string;
 }
 
-/** Sets the times of every entry modified after `seconds` (links themselves, not what they name) to it, and fingerprints the result. */
-export function clampTree(tree: string, seconds: number): ClampedTree {
+/**
+ * Sets the times of every entry modified after `seconds` (links themselves, not what they name) to it, and
+ * fingerprints the result (fingerprint '' with { fingerprint: false }).
+ */
+export function clampTree(tree: string, seconds: number, opts: { fingerprint?: boolean } = {}): ClampedTree {
+  const fingerprinting = opts.fingerprint !== false;
   let clamped = 0;
   const hash = crypto.createHash('sha256');
   const buf = Buffer.alloc(1 << 20);
@@ -76,7 +80,7 @@ export function clampTree(tree: string, seconds: number): ClampedTree {
       const r = rel === '' ? name : `${rel}/${name}`;
       const st = fs.lstatSync(p);
       if (clampOne(p, st, seconds)) clamped++;
-      record(hash, r, st, p, seconds, buf);
+      if (fingerprinting) record(hash, r, st, p, seconds, buf);
       // proc, sys and dev of the tree hold nothing of the image (the outputs leave their contents out).
       if (st.isDirectory() && !(rel === '' && ['proc', 'sys', 'dev'].includes(name))) visit(p, r);
     }
@@ -85,7 +89,7 @@ export function clampTree(tree: string, seconds: number): ClampedTree {
   if (clampOne(tree, st, seconds)) clamped++;
   record(hash, '.', st, tree, seconds, buf);
   visit(tree, '');
-  return { clamped, fingerprint: hash.digest('hex') };
+  return { clamped, fingerprint: fingerprinting ? hash.digest('hex') : '' };
 }
 
 function byBytes(a: string, b: string): number {

@@ -114,11 +114,11 @@ test('a kernel panic fails the boot at once, not at the timeout', async () => {
 test('--ssh against a guest without sshd: retries until the deadline, then exits 1 naming the port', async () => {
   const key = path.join(dir, 'id_ed25519');
   spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  const r = await kiln(['boot', ...kernelArgs(), '--expect', 'kiln-test: ready', '--ssh', '--ssh-key', key, '--timeout', '45', '--accel', 'tcg', '--json']);
+  const r = await kiln(['boot', ...kernelArgs(), '--expect', 'kiln-test: ready', '--ssh', '--ssh-key', key, '--timeout', '25', '--accel', 'tcg', '--json']);
   expect(r.code).toBe(1);
   const report = JSON.parse(r.stdout);
   expect(report.outcome).toBe('timeout');
-  expect(report.message).toMatch(new RegExp(`^no SSH login on 127\\.0\\.0\\.1:${report.sshPort} within 45 s`));
+  expect(report.message).toMatch(new RegExp(`^no SSH login on 127\\.0\\.0\\.1:${report.sshPort} within 25 s`));
   expect(report.milestones.expect).not.toBeNull();
   expect(report.milestones.ssh).toBeNull();
 });

@@ -36,7 +36,7 @@ export const EFI_BUILD = ['-p', 'grub-pc-bin', 'vm', 'efi', 'local-config'] as c
  */
 export const EFI: Fixture = { name: 'efi', args: ['-t', 'qcow2,tar', ...EFI_BUILD], bin: 'kiln', cache: true };
 /** The deploy ramdisk (kernel + initramfs). */
-export const DEPLOY: Fixture = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create' };
+export const DEPLOY: Fixture = { name: 'deploy', args: ['deploy'], bin: 'ramdisk-image-create', cache: true };
 
 /** A HOME with an SSH key pair, so local-config copies a key the tests can log in with. */
 export function testHome(): { home: string; key: string } {

@@ -1,7 +1,8 @@
 /**
  * The step cache on a real Debian build (debian-minimal vm): cold stores the install and finalise steps,
- * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and the tree it writes
- * is the cold build's, file for file (names, types, modes, owners, sizes, link targets);
+ * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and what it writes —
+ * in another directory, time zone and locale, minutes later — is the cold build's, byte for byte (qcow2, raw,
+ * tar, manifest, SBOM: reproducible outputs);
  * an edited late hook rebuilds from the restored tree. (That a changed package list misses, naming the
  * package, is in test/unit/cache: a third real Debian install here cost three minutes for no new proof.)
  */
@@ -28,8 +29,13 @@ writeFlavour(path.join(F, 'cachedeb'), {
     'cleanup.d': { '99-late': late('one') },
   },
 });
-const args = ['build', '--json', '-t', 'qcow2,tar', '--image-cache', imageCache, '-o', out, 'debian-minimal', 'vm', 'cachedeb'];
+const OUTPUTS = ['qcow2', 'raw', 'tar', 'manifest.json', 'cdx.json'] as const;
+const args = (prefix: string) => ['build', '--json', '-t', 'qcow2,raw,tar', '--image-cache', imageCache, '-o', prefix, 'debian-minimal', 'vm', 'cachedeb'];
 const env = { ELEMENTS_PATH: F, KILN_NO_CACHE: '0' };
+/** sha256 of each output of a build. */
+const digests = (prefix: string): Record<string, string> =>
+  Object.fromEntries(OUTPUTS.map((ext) => [ext, spawnSync('sha256sum', [`${prefix}.${ext}`], { encoding: 'utf8' }).stdout.split(' ')[0] ?? '']));
+let coldDigests: Record<string, string> = {};
 
 /** The output tree as a sorted list of entries without their times. */
 const listing = (): string[] =>
@@ -42,8 +48,8 @@ let coldListing: string[] = [];
 
 const inTar = (file: string) => spawnSync('tar', ['-xOf', `${out}.tar`, `./${file}`], { encoding: 'utf8' }).stdout;
 
-async function build(): Promise<Run> {
-  const r = await kiln(args, { env });
+async function build(prefix = out, extra: Record<string, string> = {}): Promise<Run> {
+  const r = await kiln(args(prefix), { env: { ...env, ...extra } });
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr.slice(-4000)}`);
   process.stdout.write(`cache-debian: ${cacheStates(r).join(' ')} in ${r.seconds.toFixed(1)} s\n`);
   return r;
@@ -58,15 +64,19 @@ test('cold: install and finalise run and are stored (the base tree is its own ca
   expectNoLeaks(before, work);
   coldListing = listing();
   expect(coldListing.length).toBeGreaterThan(1000);
+  expect(coldListing.some((l) => /\.\/boot\/initrd\.img-/.test(l))).toBe(true);
+  coldDigests = digests(out);
 });
 
-test('warm: the finalised tree is restored, only cleanup.d runs, and the output tree is the cold build\'s', async () => {
-  const r = await build();
+test("warm, elsewhere: the finalised tree is restored, only cleanup.d runs, and every output is the cold build's, byte for byte", async () => {
+  const other = path.join(work, 'elsewhere', 'deb');
+  fs.mkdirSync(path.dirname(other), { recursive: true });
+  const r = await build(other, { TZ: 'Asia/Tokyo', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
   expect(cacheStates(r)).toEqual(['root:empty', 'install:hit', 'finalise:hit']);
   expect(phasesRun(r)).toEqual(['cleanup.d']);
-  expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
-  expect(listing()).toEqual(coldListing);
-  expect(coldListing.some((l) => /\.\/boot\/initrd\.img-/.test(l))).toBe(true);
+  expect(digests(other)).toEqual(coldDigests);
+  expect(Object.values(coldDigests).every((d) => /^[0-9a-f]{64}$/.test(d))).toBe(true);
+  for (const ext of OUTPUTS) fs.rmSync(`${other}.${ext}`);
 });
 
 test('an edited cleanup.d hook runs on the restored tree', async () => {

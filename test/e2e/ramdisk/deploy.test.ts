@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DEPLOY, IMAGES, SEED, sharedImage } from '../helpers/images.js';
+import { DEPLOY, IMAGES, SEED, sharedImage, testFlavours, testHome } from '../helpers/images.js';
 import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
 import { bootImage } from '../../../lib/boot/index.js';
 
@@ -164,4 +164,17 @@ describe('disk-image-get-kernel', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/has no kernel/);
   });
+});
+
+test('built again elsewhere (its steps restored from the cache; another directory, time zone and locale): the same kernel and initramfs, byte for byte', async () => {
+  const other = path.join(DIR, 'again', 'deploy');
+  fs.mkdirSync(path.dirname(other), { recursive: true });
+  const r = await kiln(['-o', other, ...DEPLOY.args], {
+    bin: DEPLOY.bin,
+    env: { HOME: testHome().home, ELEMENTS_PATH: testFlavours(), KILN_NO_CACHE: '0', TZ: 'America/Sao_Paulo', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' },
+  });
+  expect([r.code, r.stderr.slice(-2000)]).toEqual([0, expect.any(String)]);
+  expect(r.stderr).toMatch(/restore \w+ from the step cache/);
+  for (const ext of ['kernel', 'initramfs']) expect([ext, sha256(`${other}.${ext}`)]).toEqual([ext, sha256(`${deploy}.${ext}`)]);
+  fs.rmSync(path.dirname(other), { recursive: true, force: true });
 });

@@ -8,7 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { diskIds } from '../../../lib/disk/index.js';
-import { clampInodeTimes, crc32cLe } from '../../../lib/disk/ext4-times.js';
+import { clampInodeTimes, crc32cLe, inodeAt, readExt4Layout } from '../../../lib/disk/ext4-times.js';
+import { describeDiskOffset } from '../../../lib/disk/locate.js';
+import { diskDifference } from '../../../lib/build/verify.js';
 import { makeEsp, makeExt4, mkfsVfatArgs } from '../../../lib/disk/filesystems.js';
 import { planPartitions, renderSfdiskScript } from '../../../lib/disk/layout.js';
 import { command, describeIf } from '../../helpers/requires.js';
@@ -111,5 +113,48 @@ describeIf(command('mkfs.ext4', 'e2fsprogs'), command('mkfs.vfat', 'dosfstools')
     await new Promise((r) => setTimeout(r, 1100));
     const b = await esp('esp2.raw');
     expect(sha(b)).toBe(sha(a));
+  }, 30_000);
+});
+
+describeIf(command('mkfs.ext4', 'e2fsprogs'), command('sfdisk', 'fdisk'), command('qemu-img', 'qemu-utils'))('--verify names what a differing disk byte belongs to', () => {
+  const part = { role: 'root' as const, number: 1, startSector: 2048, sizeSectors: 32768 };
+  const disk = async (name: string, content: string) => {
+    const tree = path.join(work, `locate-${name}`);
+    fs.mkdirSync(path.join(tree, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'etc', 'a'), content);
+    for (const p of ['etc/a', 'etc', '.']) fs.utimesSync(path.join(tree, p), E - 10, E - 10);
+    const raw = path.join(work, `${name}.raw`);
+    fs.writeFileSync(raw, '');
+    fs.truncateSync(raw, 20 * 2 ** 20);
+    spawnSync('sfdisk', ['--quiet', raw], { input: renderSfdiskScript({ layout: 'mbr', diskBytes: 20 * 2 ** 20, labelId: 'abcd0123', partitions: [part] }) });
+    await makeExt4({ disk: raw, tree, part, label: 'root', uuid: '0b6c2c5e-7f7a-8d1e-9a0b-1c2d3e4f5a6b', epoch: E });
+    return raw;
+  };
+
+  test('the boot sector, a file\'s content, a file\'s inode; through qcow2 too', async () => {
+    const a = await disk('la', 'one\n');
+    const start = part.startSector * 512;
+    expect(await describeDiskOffset(a, 10)).toBe('the boot sector / partition table');
+    const dbg = (req: string) => spawnSync('debugfs', ['-R', req, `${a}?offset=${start}`], { encoding: 'utf8' }).stdout;
+    const block = Number(dbg('bmap /etc/a 0').trim());
+    expect(await describeDiskOffset(a, start + block * 4096 + 1)).toBe('partition 1 (ext4): content of /etc/a');
+    const ino = Number(/Inode: (\d+)/.exec(dbg('stat /etc/a'))?.[1]);
+    const fd = fs.openSync(a, 'r');
+    const { geo, tables } = readExt4Layout(fd, start);
+    fs.closeSync(fd);
+    const t = tables[Math.floor((ino - 1) / geo.inodesPerGroup)];
+    const inodeByte = start + (t?.block ?? 0) * geo.blockSize + ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize + 8;
+    expect(inodeAt(geo, tables, inodeByte - start)).toBe(ino);
+    expect(await describeDiskOffset(a, inodeByte)).toBe('partition 1 (ext4): the inode of /etc/a');
+
+    const b = await disk('lb', 'two\n');
+    const q = (f: string) => {
+      spawnSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', f, `${f}.qcow2`]);
+      return `${f}.qcow2`;
+    };
+    expect(await diskDifference(q(a), q(b), 'qcow2', work)).toMatch(/^the disks first differ at disk byte \d+: partition 1 \(ext4\): content of \/etc\/a$/);
+    // The same disk in a qcow2 of other clusters: other bytes, the same disk.
+    spawnSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'cluster_size=4096', a, `${a}.small.qcow2`]);
+    expect(await diskDifference(`${a}.qcow2`, `${a}.small.qcow2`, 'qcow2', work)).toBe('the disks they hold are identical: only the qcow2 container differs');
   }, 30_000);
 });
