@@ -174,7 +174,7 @@ test('built again elsewhere (its steps restored from the cache; another director
     env: { HOME: testHome().home, ELEMENTS_PATH: testFlavours(), KILN_NO_CACHE: '0', TZ: 'America/Sao_Paulo', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' },
   });
   expect([r.code, r.stderr.slice(-2000)]).toEqual([0, expect.any(String)]);
-  expect(r.stderr).toMatch(/restore \w+ from the step cache/);
+  expect(`${r.stdout}${r.stderr}`).toMatch(/restore \w+ from the step cache/);
   for (const ext of ['kernel', 'initramfs']) expect([ext, sha256(`${other}.${ext}`)]).toEqual([ext, sha256(`${deploy}.${ext}`)]);
   fs.rmSync(path.dirname(other), { recursive: true, force: true });
 });
