@@ -130,9 +130,10 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
     };
   });
 
-  // The boot configuration and GRUB's modules were just written into the tree (and GRUB's scratch files
-  // removed from its /tmp): back to the epoch with everything else.
-  if (opts.epoch !== undefined) clampTree(tree, opts.epoch, { fingerprint: false });
+  // The boot configuration (etc/fstab, etc/default/grub, boot/) and GRUB's modules were just written into the
+  // tree, and GRUB's scratch files removed from its tmp/: back to the epoch with everything else.
+  const epochNow = opts.epoch;
+  if (epochNow !== undefined) for (const d of ['etc', 'boot', 'tmp']) if (fs.existsSync(path.join(tree, d))) clampTree(path.join(tree, d), epochNow, { fingerprint: false });
   fs.mkdirSync(opts.workDir, { recursive: true });
   const raw = path.join(opts.workDir, opts.fileName ?? 'disk.raw');
   const undoLabel = `remove partial disk ${raw}`;

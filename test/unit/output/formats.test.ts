@@ -7,8 +7,8 @@ const excludes = ['--anchored', '--exclude=./proc/*', '--exclude=./sys/*', '--ex
 const tarHead = ['--create', '--file', base.dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sort=name', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 
 const cases: [string, Format, Partial<FormatInput>, string, string[]][] = [
-  ['qcow2 compressed (zstd)', 'qcow2', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', '-o', 'compat=1.1,compression_type=zstd', '-m', '16', '/w/disk.raw', base.dest]],
-  ['qcow2 compressed (zlib)', 'qcow2', { qcow2Compression: 'zlib' }, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', '-o', 'compat=1.1,compression_type=zlib', '-m', '16', '/w/disk.raw', base.dest]],
+  ['qcow2 compressed (zstd)', 'qcow2', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', '-o', 'compat=1.1,compression_type=zstd,cluster_size=262144', '-m', '16', '/w/disk.raw', base.dest]],
+  ['qcow2 compressed (zlib)', 'qcow2', { qcow2Compression: 'zlib' }, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', '-o', 'compat=1.1,compression_type=zlib,cluster_size=262144', '-m', '16', '/w/disk.raw', base.dest]],
   ['qcow2 -u', 'qcow2', { uncompressed: true }, 'qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1', '-m', '16', '/w/disk.raw', base.dest]],
   ['raw', 'raw', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'raw', '-W', '/w/disk.raw', base.dest]],
   ['vhd', 'vhd', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', '/w/disk.raw', base.dest]],
