@@ -57,8 +57,9 @@ export interface EspOptions {
 /** FAT32 with one sector per cluster (so a 128 MiB ESP has enough clusters to be FAT32). */
 export function mkfsVfatArgs(o: EspOptions): string[] {
   const kib = (o.part.sizeSectors * SECTOR) / 1024;
-  // --invariant: a fixed creation time in the boot sector and volume label instead of the clock's.
-  return ['-F', '32', '-S', '512', '-s', '1', '-n', 'EFI', '-i', o.volumeId, ...(o.epoch === undefined ? [] : ['--invariant']), `--offset=${o.part.startSector}`, o.disk, String(kib)];
+  // --invariant: fixed times in the boot sector and volume label instead of the clock's. It also sets the
+  // volume id to a constant (1234-ABCD), so it must come before -i, which sets ours.
+  return [...(o.epoch === undefined ? [] : ['--invariant']), '-F', '32', '-S', '512', '-s', '1', '-n', 'EFI', '-i', o.volumeId, `--offset=${o.part.startSector}`, o.disk, String(kib)];
 }
 
 /** The mtools image argument for a partition of a disk file. */

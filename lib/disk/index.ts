@@ -132,8 +132,7 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
 
   // The boot configuration (etc/fstab, etc/default/grub, boot/) and GRUB's modules were just written into the
   // tree, and GRUB's scratch files removed from its tmp/: back to the epoch with everything else.
-  const epochNow = opts.epoch;
-  if (epochNow !== undefined) for (const d of ['etc', 'boot', 'tmp']) if (fs.existsSync(path.join(tree, d))) clampTree(path.join(tree, d), epochNow, { fingerprint: false });
+  if (opts.epoch !== undefined) reclamp(tree, ['etc', 'boot', 'tmp'], opts.epoch);
   fs.mkdirSync(opts.workDir, { recursive: true });
   const raw = path.join(opts.workDir, opts.fileName ?? 'disk.raw');
   const undoLabel = `remove partial disk ${raw}`;
@@ -197,6 +196,11 @@ async function embedBiosGrub(raw: string, plan: PartitionPlan, bootImg: Buffer, 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Sets what was written below these directories of the tree since it was clamped back to the epoch. */
+function reclamp(tree: string, dirs: readonly string[], epoch: number): void {
+  for (const d of dirs) if (fs.existsSync(path.join(tree, d))) clampTree(path.join(tree, d), epoch, { fingerprint: false });
 }
 
 function randomHex(bytes: number): string {

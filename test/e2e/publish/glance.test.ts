@@ -18,6 +18,7 @@ let glance: GlanceServer;
 const work = tempDir('e2e-publish');
 const image = path.join(work, 'pub.qcow2');
 let built: { code: number | null; stderr: string; stdout: string };
+let efi: string;
 
 function sha(file: string, algo: string): string {
   const h = crypto.createHash(algo);
@@ -43,7 +44,7 @@ beforeAll(async () => {
   const { home } = testHome();
   // The EFI fixture's flavours and packages with the step cache on: the Debian tree comes from the run's cache
   // (the fixture stored it), the disk, the outputs and the upload are this build's own.
-  await sharedImage(EFI);
+  efi = await sharedImage(EFI);
   built = await kiln(['build', '-o', path.join(work, 'pub'), '-t', 'qcow2', '--publish', '--glance-endpoint', glance.url, '--publish-name', 'kiln-e2e', '--property', 'kiln_test=yes', ...EFI_BUILD], {
     env: { HOME: home, ELEMENTS_PATH: testFlavours(), KILN_NO_CACHE: '0' },
   });
@@ -58,6 +59,9 @@ afterAll(async () => {
 test('kiln build --publish: the image reads back byte for byte, with the properties derived from the build', async () => {
   expect(built.stderr).toMatch(/kiln: published kiln-e2e as image [0-9a-f-]{36} \(qcow2, [\d.]+ MiB, sha512 verified\)/);
   expect(built.code).toBe(0);
+  // The EFI fixture's flavours and packages, its tree restored: the same bytes (GPT, ESP and all) and manifest.
+  expect(sha(image, 'sha256')).toBe(sha(`${efi}.qcow2`, 'sha256'));
+  expect(fs.readFileSync(path.join(work, 'pub.manifest.json'), 'utf8')).toBe(fs.readFileSync(`${efi}.manifest.json`, 'utf8'));
   const [img, ...more] = await named('kiln-e2e');
   expect(more).toEqual([]);
   expect(img).toBeDefined();

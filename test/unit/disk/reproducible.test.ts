@@ -62,7 +62,10 @@ test('the GPT script names each partition UUID when derived; DOS has none', () =
   expect(gpt).toContain(`label-id: ${ids.labelId}`);
   for (const n of [1, 2, 3]) expect(gpt).toContain(`uuid=${ids.partUuid?.(n)}`);
   expect(renderSfdiskScript(planPartitions('mbr', 1024 * 2 ** 20, 'abcd0123', ids.partUuid))).not.toContain('uuid=');
-  expect(mkfsVfatArgs({ disk: 'd', part: { role: 'esp', number: 2, startSector: 4096, sizeSectors: 262144 }, volumeId: 'AB29A743', epoch: E })).toContain('--invariant');
+  // --invariant sets a constant volume id too: -i must come after it.
+  const vfat = mkfsVfatArgs({ disk: 'd', part: { role: 'esp', number: 2, startSector: 4096, sizeSectors: 262144 }, volumeId: 'AB29A743', epoch: E });
+  expect(vfat.indexOf('--invariant')).toBeGreaterThanOrEqual(0);
+  expect(vfat.indexOf('--invariant')).toBeLessThan(vfat.indexOf('-i'));
 });
 
 describeIf(command('mkfs.ext4', 'e2fsprogs'), command('mkfs.vfat', 'dosfstools'), command('mcopy', 'mtools'))('filesystems written twice from the same tree', () => {
@@ -113,6 +116,8 @@ describeIf(command('mkfs.ext4', 'e2fsprogs'), command('mkfs.vfat', 'dosfstools')
     await new Promise((r) => setTimeout(r, 1100));
     const b = await esp('esp2.raw');
     expect(sha(b)).toBe(sha(a));
+    // …and it carries the volume id asked for (the one fstab names), not mkfs.vfat's invariant constant.
+    expect(spawnSync('blkid', ['-p', '-O', String(2048 * 512), '-s', 'UUID', '-o', 'value', a], { encoding: 'utf8' }).stdout.trim()).toBe('AB29-A743');
   }, 30_000);
 });
 
