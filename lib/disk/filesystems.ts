@@ -72,15 +72,18 @@ export function espUuidOf(volumeId: string): string {
   return `${v.slice(0, 4)}-${v.slice(4, 8)}`;
 }
 
-/** mtools refuses images whose size is not a whole number of "tracks" unless told not to check; its clock is the epoch. */
-function mtoolsEnv(epoch: number | undefined): Record<string, string | undefined> {
+/**
+ * mtools refuses images whose size is not a whole number of "tracks" unless told not to check; its clock is the
+ * epoch, and FAT records local time, so the zone is UTC (the builder's TZ would change the bytes).
+ */
+export function mtoolsEnv(epoch: number | undefined): Record<string, string | undefined> {
   const { SOURCE_DATE_EPOCH: _sde, ...env } = process.env;
-  return { ...env, MTOOLS_SKIP_CHECK: '1', ...(epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) }) };
+  return { ...env, MTOOLS_SKIP_CHECK: '1', TZ: 'UTC', LC_ALL: 'C', ...(epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) }) };
 }
 
 /** Makes the ESP and copies files into it: `files` maps ESP paths (e.g. EFI/BOOT/BOOTX64.EFI) to host files. */
 export async function makeEsp(o: EspOptions, files: ReadonlyMap<string, string>): Promise<void> {
-  await run('mkfs.vfat', mkfsVfatArgs(o), { label: 'mkfs.vfat (EFI system partition)' });
+  await run('mkfs.vfat', mkfsVfatArgs(o), { label: 'mkfs.vfat (EFI system partition)', env: mtoolsEnv(o.epoch) });
   const image = mtoolsImage(o.disk, o.part);
   const dirs = new Set<string>();
   for (const dest of files.keys()) {

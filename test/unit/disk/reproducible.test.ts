@@ -101,7 +101,7 @@ describeIf(command('mkfs.ext4', 'e2fsprogs'), command('mkfs.vfat', 'dosfstools')
     expect(stat).toMatch(new RegExp(`mtime: 0x${(E - 10).toString(16)}:`));
   }, 30_000);
 
-  test('the ESP: identical bytes on another day for the same volume id and files', async () => {
+  test('the ESP: identical bytes a second later, in another time zone, for the same volume id and files', async () => {
     const efi = path.join(work, 'BOOTX64.EFI');
     fs.writeFileSync(efi, 'an EFI binary');
     const esp = async (name: string) => {
@@ -114,7 +114,16 @@ describeIf(command('mkfs.ext4', 'e2fsprogs'), command('mkfs.vfat', 'dosfstools')
     };
     const a = await esp('esp1.raw');
     await new Promise((r) => setTimeout(r, 1100));
-    const b = await esp('esp2.raw');
+    // FAT records local time: another zone must not change the bytes.
+    const tz = process.env.TZ;
+    process.env.TZ = 'Pacific/Auckland';
+    let b: string;
+    try {
+      b = await esp('esp2.raw');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
     expect(sha(b)).toBe(sha(a));
     // …and it carries the volume id asked for (the one fstab names), not mkfs.vfat's invariant constant.
     expect(spawnSync('blkid', ['-p', '-O', String(2048 * 512), '-s', 'UUID', '-o', 'value', a], { encoding: 'utf8' }).stdout.trim()).toBe('AB29-A743');
