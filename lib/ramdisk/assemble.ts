@@ -9,6 +9,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
+import { clampTree } from '../output/epoch.js';
 import { copyFromTree, findInTree, resolveInTree } from './tree.js';
 import { ldSoConfDirs, libraryClosure } from './libs.js';
 import { DEFAULT_MODULES, newestFirst, selectModules } from './modules.js';
@@ -147,12 +148,7 @@ async function stageModules(tree: string, staging: string, version: string, want
  */
 export async function packRamdisk(staging: string, dest: string, compression: RamdiskCompression, epoch?: number): Promise<void> {
   const entries = ['.', ...(await fg('**', { cwd: staging, dot: true, onlyFiles: false, followSymbolicLinks: false }))].sort();
-  if (epoch !== undefined) {
-    for (const e of entries) {
-      const p = path.join(staging, e);
-      if (fs.lstatSync(p).mtimeMs > epoch * 1000) fs.lutimesSync(p, epoch, epoch);
-    }
-  }
+  if (epoch !== undefined) clampTree(staging, epoch, { fingerprint: false });
   const cpio = `${dest}.cpio`;
   try {
     await run('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0', '--reproducible', '-F', cpio], { cwd: staging, input: `${entries.join('\n')}\n` });
