@@ -203,7 +203,7 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
   const epoch = sourceDateEpoch(buildEnv, dirs.root);
-  const { clamped, fingerprint } = clampTree(dirs.root, epoch.seconds);
+  const { clamped, fingerprint } = clampTree(dirs.root, epoch.seconds, { imageRoot: true });
   log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]), epoch.seconds);

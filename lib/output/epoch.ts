@@ -59,12 +59,24 @@ export interface ClampedTree {
   readonly fingerprint: string;
 }
 
+export interface ClampOptions {
+  /** false: clamp only (the fingerprint is ''). */
+  readonly fingerprint?: boolean;
+  /**
+   * The tree is an image's root: what its proc, sys and dev hold is not the image's (the outputs leave it
+   * out), so those three are clamped but not entered. Any other tree (a ramdisk's staging tree, whose dev
+   * holds the console the cpio carries) is walked whole.
+   */
+  readonly imageRoot?: boolean;
+}
+
 /**
  * Sets the times of every entry modified after `seconds` (links themselves, not what they name) to it, and
- * fingerprints the result (fingerprint '' with { fingerprint: false }).
+ * fingerprints the result.
  */
-export function clampTree(tree: string, seconds: number, opts: { fingerprint?: boolean } = {}): ClampedTree {
+export function clampTree(tree: string, seconds: number, opts: ClampOptions = {}): ClampedTree {
   const fingerprinting = opts.fingerprint !== false;
+  const outside = opts.imageRoot ? ['proc', 'sys', 'dev'] : [];
   let clamped = 0;
   const hash = crypto.createHash('sha256');
   const buf = Buffer.alloc(1 << 20);
@@ -81,8 +93,7 @@ export function clampTree(tree: string, seconds: number, opts: { fingerprint?: b
       const st = fs.lstatSync(p);
       if (clampOne(p, st, seconds)) clamped++;
       if (fingerprinting) record(hash, r, st, p, seconds, buf);
-      // proc, sys and dev of the tree hold nothing of the image (the outputs leave their contents out).
-      if (st.isDirectory() && !(rel === '' && ['proc', 'sys', 'dev'].includes(name))) visit(p, r);
+      if (st.isDirectory() && !(rel === '' && outside.includes(name))) visit(p, r);
     }
   };
   const st = fs.lstatSync(tree);

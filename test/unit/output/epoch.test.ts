@@ -30,7 +30,7 @@ test.each(['soon', '-5', '1.5', '17e8'])('SOURCE_DATE_EPOCH=%s is bad input (exi
   expect(() => parseSourceDateEpoch(raw)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringContaining(`SOURCE_DATE_EPOCH: "${raw}"`) }));
 });
 
-test('clamping sets every newer entry (links themselves) to the epoch and leaves older ones alone', () => {
+test("clamping sets every newer entry (links themselves) to the epoch and leaves older ones alone; an image root's proc, sys and dev are not entered", () => {
   const t = tree('clamp', {});
   fs.mkdirSync(path.join(t, 'etc'));
   fs.writeFileSync(path.join(t, 'etc', 'new'), 'n');
@@ -38,12 +38,17 @@ test('clamping sets every newer entry (links themselves) to the epoch and leaves
   fs.utimesSync(path.join(t, 'etc', 'old'), 1_000_000_000, 1_000_000_000);
   fs.symlinkSync('new', path.join(t, 'etc', 'link'));
   fs.mkdirSync(path.join(t, 'proc', 'self'), { recursive: true });
-  const { clamped: n, fingerprint } = clampTree(t, 1_500_000_000);
-  expect(n).toBe(5); // etc/new, etc/link, etc, proc, the root (proc's contents are left out of every output)
+  fs.mkdirSync(path.join(t, 'dev'));
+  fs.writeFileSync(path.join(t, 'dev', 'console'), '');
+  const { clamped: n, fingerprint } = clampTree(t, 1_500_000_000, { imageRoot: true });
+  expect(n).toBe(6); // etc/new, etc/link, etc, proc, dev, the root (proc's and dev's contents are left out of every output)
   const m = (rel: string) => Math.floor(fs.lstatSync(path.join(t, rel)).mtimeMs / 1000);
   expect([m('etc/new'), m('etc/link'), m('etc'), m('.'), m('etc/old')]).toEqual([1_500_000_000, 1_500_000_000, 1_500_000_000, 1_500_000_000, 1_000_000_000]);
-  expect(m('proc/self')).toBeGreaterThan(1_500_000_000);
-  expect(clampTree(t, 1_500_000_000)).toEqual({ clamped: 0, fingerprint });
+  expect([m('proc/self'), m('dev/console')].every((s) => s > 1_500_000_000)).toBe(true);
+  expect(clampTree(t, 1_500_000_000, { imageRoot: true })).toEqual({ clamped: 0, fingerprint });
+  // Any other tree (a ramdisk's staging tree: its dev/console is in the cpio) is clamped whole.
+  expect(clampTree(t, 1_500_000_000, { fingerprint: false })).toEqual({ clamped: 2, fingerprint: '' });
+  expect([m('proc/self'), m('dev/console')]).toEqual([1_500_000_000, 1_500_000_000]);
 });
 
 test("the tree's fingerprint: the same for the same tree wherever and in whatever order it was made; any change of name, mode, owner, time, target or build-written content changes it", () => {
