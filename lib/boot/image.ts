@@ -1,6 +1,11 @@
-/** A disk's format, read from the file by qemu-img (never guessed from its name); read-only. */
+/**
+ * A disk's format, read from the file's own bytes (never guessed from its name, never left to qemu's probing),
+ * and its virtual size from qemu-img; read-only. Images that refer to other files are refused before any tool
+ * opens them (lib/inspect/image-file.ts).
+ */
 import { invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
+import { selfContainedDisk } from '../inspect/image-file.js';
 import { DISK_FORMATS, type Disk, type DiskFormat } from './types.js';
 
 /** A disk image's path without its format extension (img.qcow2 → img). */
@@ -31,10 +36,11 @@ export async function detectDisk(file: string, what: string): Promise<Disk> {
   return { file: d.file, format: d.format };
 }
 
-/** The disk's format and virtual size (bytes), as qemu-img reads them. */
+/** The disk's format and virtual size (bytes): a self-contained image's, as qemu-img reads it in that format. */
 export async function readDiskInfo(file: string, what: string): Promise<Disk & { virtualSize: number; qcow2Compression?: string }> {
+  const { format: found } = selfContainedDisk(file, what);
   // --force-share: readable even while another QEMU has the image open; never takes a write lock.
-  const r = await run('qemu-img', ['info', '--force-share', '--output=json', file], { allowFailure: true });
+  const r = await run('qemu-img', ['info', '--force-share', '-f', found, '--output=json', file], { allowFailure: true });
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split('\n').pop() ?? `qemu-img exited ${r.exitCode}`;
     throw invalid(`${what} "${file}" is not a disk image qemu can read: ${why}`);

@@ -55,10 +55,10 @@ export function checkDiskOutputs(plan: BuildPlan, decl: DiskDecl): void {
   }
 }
 
-/** IMAGE_SIZE=<GB> printed by block-device-size.d, else --image-size, in bytes. */
-export function chooseSize(printed: string | undefined, config: BuildConfig): number | undefined {
+/** IMAGE_SIZE=<GB> printed by block-device-size.d (`from`: "[flavour] block-device-size.d/hook"), else --image-size, in bytes. */
+export function chooseSize(printed: string | undefined, from: string | undefined, config: BuildConfig): number | undefined {
   if (printed === undefined) return config.settings.imageSize;
   const gb = Number(printed);
-  if (!Number.isFinite(gb) || gb <= 0) throw invalid(`block-device-size.d printed IMAGE_SIZE=${printed}, which is not a size in GB`);
+  if (!Number.isFinite(gb) || gb <= 0) throw invalid(`${from ?? 'block-device-size.d'} printed IMAGE_SIZE=${printed}, which is not a size in GB`);
   return Math.round(gb * 2 ** 30);
 }

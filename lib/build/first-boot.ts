@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
 import type { PlannedPhase } from '../flavours/types.js';
+import { existsInTree, hostPath, writeInTree } from '../rootfs/paths.js';
 
 export const FIRST_BOOT_DIR = 'usr/lib/kiln/first-boot.d';
 const RUNNER = 'usr/lib/kiln/first-boot';
@@ -50,19 +51,15 @@ WantedBy=multi-user.target
 
 export function installFirstBoot(root: string, phase: PlannedPhase, stagedDir: string): void {
   if (phase.hooks.length === 0) return;
-  if (!fs.existsSync(path.join(root, 'lib/systemd/systemd')) && !fs.existsSync(path.join(root, 'usr/lib/systemd/systemd'))) {
+  if (!existsInTree(root, '/lib/systemd/systemd') && !existsInTree(root, '/usr/lib/systemd/systemd')) {
     const names = phase.hooks.map((h) => `[${h.flavour}] first-boot.d/${h.name}`).join(', ');
     throw invalid(`${names}: first-boot.d needs systemd in the image, and this tree has none`);
   }
-  const dir = path.join(root, FIRST_BOOT_DIR);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const h of phase.hooks) {
-    fs.copyFileSync(path.join(stagedDir, 'first-boot.d', h.name), path.join(dir, h.name));
-    fs.chmodSync(path.join(dir, h.name), 0o755);
-  }
-  fs.writeFileSync(path.join(root, RUNNER), RUNNER_SCRIPT, { mode: 0o755 });
-  fs.writeFileSync(path.join(root, UNIT), UNIT_FILE);
-  const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
+  // Every path resolved inside the tree: an image whose /etc or /usr is a link never sends these to the host.
+  for (const h of phase.hooks) writeInTree(root, `${FIRST_BOOT_DIR}/${h.name}`, fs.readFileSync(path.join(stagedDir, 'first-boot.d', h.name)), 0o755);
+  writeInTree(root, RUNNER, RUNNER_SCRIPT, 0o755);
+  writeInTree(root, UNIT, UNIT_FILE);
+  const wants = hostPath(root, 'etc/systemd/system/multi-user.target.wants');
   fs.mkdirSync(wants, { recursive: true });
   fs.rmSync(path.join(wants, 'kiln-first-boot.service'), { force: true });
   fs.symlinkSync(`/${UNIT}`, path.join(wants, 'kiln-first-boot.service'));

@@ -11,6 +11,8 @@ import { chrootEnv } from '../hooks/run.js';
 import { ensureHostResolvConf } from '../chroot/index.js';
 import { bindMount } from '../mount/index.js';
 import { Scope } from '../scope/index.js';
+import { existsInTree, hostPath } from '../rootfs/paths.js';
+import { invalid } from '../errors/index.js';
 
 /**
  * Every flavour's package-installs entries, each name mapped through that flavour's own pkg-map for the
@@ -60,14 +62,24 @@ export class TreePackages {
 
   /** Whether the tree has the package manager at all (a busybox tree does not). */
   available(): boolean {
-    return fs.existsSync(path.join(this.root, 'usr/bin/apt-get'));
+    return existsInTree(this.root, '/usr/bin/apt-get');
   }
 
   async apply(phase: string, pkgs: PhasePackages): Promise<void> {
     if (pkgs.install.length > 0) {
       await this.log.step(`${phase} packages: install ${pkgs.install.join(' ')}`, async () => {
         await this.refresh();
-        await this.inTree(this.pm.install(pkgs.install), `${phase} package install`);
+        const argv = this.pm.install(pkgs.install);
+        if (this.offline && this.pm.family === 'apt') {
+          // Offline: apt may use only what the archive cache holds; anything it would download is named first.
+          const missing = parsePrintUris(await this.inTree(withAptOption(argv, '--print-uris', '-qq'), `${phase} package install (what it needs)`, true));
+          if (missing.length > 0) {
+            throw invalid(`--offline: ${phase} packages: not in the local package cache: ${missing.join(', ')}`, 'build once without --offline to download them (they are kept for later builds)');
+          }
+          await this.inTree(withAptOption(argv, '--no-download'), `${phase} package install`);
+          return;
+        }
+        await this.inTree(argv, `${phase} package install`);
       });
     }
     if (pkgs.uninstall.length > 0) {
@@ -83,28 +95,44 @@ export class TreePackages {
     await this.inTree([...this.pm.update], 'package list update');
   }
 
-  private async inTree(argv: readonly string[], label: string): Promise<void> {
-    const opts = { env: { ...chrootEnv(this.env), ...this.pm.env }, label, onLine: (l: string) => this.log.output(l) };
-    const inside = path.join(this.root, 'var/cache/apt/archives');
+  /** Runs a package manager command in the tree (with the shared archive cache bound in); `quiet`: its output is returned, not logged. */
+  private async inTree(argv: readonly string[], label: string, quiet = false): Promise<string> {
+    const opts = { env: { ...chrootEnv(this.env), ...this.pm.env }, label, ...(quiet ? {} : { onLine: (l: string) => this.log.output(l) }) };
+    const inside = hostPath(this.root, 'var/cache/apt/archives');
     const scope = new Scope();
     try {
       ensureHostResolvConf(scope, this.root);
-      if (!this.archives || !fs.existsSync(inside)) {
-        await run('chroot', [this.root, ...argv], opts);
-        return;
-      }
+      if (!this.archives || !fs.existsSync(inside)) return (await run('chroot', [this.root, ...argv], opts)).stdout;
       fs.mkdirSync(path.join(this.archives, 'partial'), { recursive: true });
       await bindMount(scope, this.archives, inside);
       // Under the lock: what an interrupted build left half-downloaded goes, then apt runs.
-      await run('flock', ['--wait', '1800', `${this.archives}.lock`, 'sh', '-c', 'find "$1/partial" -type f -delete; shift; exec "$@"', 'kiln-apt', this.archives, 'chroot', this.root, ...argv], opts);
+      return (await run('flock', ['--wait', '1800', `${this.archives}.lock`, 'sh', '-c', 'find "$1/partial" -type f -delete; shift; exec "$@"', 'kiln-apt', this.archives, 'chroot', this.root, ...argv], opts)).stdout;
     } finally {
       await scope.close();
     }
   }
 }
 
+/** apt-get argv with options put before its command word (install, purge). */
+function withAptOption(argv: readonly string[], ...options: string[]): string[] {
+  const at = argv.findIndex((a) => a === 'install' || a === 'purge');
+  if (at < 0) throw new Error(`no apt-get command word in ${argv.join(' ')}`);
+  return [...argv.slice(0, at), ...options, ...argv.slice(at)];
+}
+
+/**
+ * The packages `apt-get --print-uris` would download ("'URI' FILE SIZE HASH" per line), as
+ * "name (file)": what an offline build lacks.
+ */
+export function parsePrintUris(text: string): string[] {
+  return text.split('\n').flatMap((line) => {
+    const m = /^'[^']+'\s+(\S+\.deb)\s/.exec(line.trim());
+    return m ? [`${(m[1] as string).split('_')[0]} (${m[1] as string})`] : [];
+  });
+}
+
 function listsAgeHours(root: string): number {
-  const dir = path.join(root, 'var/lib/apt/lists');
+  const dir = hostPath(root, 'var/lib/apt/lists');
   try {
     const newest = Math.max(...fs.readdirSync(dir).filter((f) => f.endsWith('Release')).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
     return Number.isFinite(newest) ? (Date.now() - newest) / 3_600_000 : Infinity;

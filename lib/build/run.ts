@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
-import { enterChroot } from '../chroot/index.js';
+import { enterChroot, HOOKS_INSIDE } from '../chroot/index.js';
 import { unmountAllUnder } from '../mount/index.js';
 import { installSignalHandlers } from '../exec/cancel.js';
 import { setTracer } from '../exec/index.js';
@@ -38,6 +38,7 @@ import { preflight } from './preflight.js';
 import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-step.js';
 import { lockOutput } from './lock.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
+import { existsInTree, hostPath } from '../rootfs/paths.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
   const s = config.settings;
@@ -141,7 +142,7 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
   if (resume < 0) {
     await makeBaseTree(config, plan, dirs.root, mirror, log);
     await runPhase(ctx, phase('root.d'));
-    if (!fs.existsSync(path.join(dirs.root, 'bin')) && !fs.existsSync(path.join(dirs.root, 'usr/bin'))) {
+    if (!existsInTree(dirs.root, '/bin') && !existsInTree(dirs.root, '/usr/bin')) {
       throw invalid('root.d left an empty tree: no operating-system flavour created one');
     }
   }
@@ -184,9 +185,10 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
     await runPhase(ctx, phase('post-root.d'));
     const values: Record<string, string> = {};
     if (phase('block-device-size.d').runs) {
-      const printed = lastValue(await runPhase(ctx, phase('block-device-size.d')), 'IMAGE_SIZE');
-      if (printed !== undefined) values.IMAGE_SIZE = printed;
-      blockDevice = lastValue(await runPhase(ctx, phase('block-device.d')), 'IMAGE_BLOCK_DEVICE');
+      const printed = lastValue(await runPhase(ctx, phase('block-device-size.d')), 'IMAGE_SIZE', 'block-device-size.d');
+      // The hook that printed it is kept with the value: a bad value restored from the cache names it too.
+      if (printed !== undefined) Object.assign(values, { IMAGE_SIZE: printed.value, IMAGE_SIZE_FROM: printed.from });
+      blockDevice = lastValue(await runPhase(ctx, phase('block-device.d')), 'IMAGE_BLOCK_DEVICE', 'block-device.d')?.value;
     }
     await runPhase(ctx, phase('pre-finalise.d'));
     if (phase('finalise.d').hooks.length > 0) {
@@ -197,9 +199,9 @@ async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, l
     restored = values;
   }
   await after('finalise', t0, restored);
-  if (phase('block-device-size.d').runs) sizeBytes = chooseSize(restored.IMAGE_SIZE, config);
+  if (phase('block-device-size.d').runs) sizeBytes = chooseSize(restored.IMAGE_SIZE, restored.IMAGE_SIZE_FROM, config);
   await runPhase(ctx, phase('cleanup.d'));
-  fs.rmSync(path.join(dirs.root, 'tmp/in_target.d'), { recursive: true, force: true });
+  fs.rmSync(hostPath(dirs.root, HOOKS_INSIDE, { keepLast: true }), { recursive: true, force: true });
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
   const epoch = sourceDateEpoch(buildEnv, dirs.root);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { failed } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { isMounted, mountFs, unmountAllUnder } from '../mount/index.js';
+import { clearStaleLock, isLockLeftover, removeLockLeftover } from '../namespace/lock.js';
 import { currentOwner, ownerAlive, readOwnerFile } from '../namespace/owner.js';
 import { partialOwner } from '../output/atomic.js';
 import type { Scope } from '../scope/index.js';
@@ -71,8 +72,11 @@ export async function sweepStale(outputDirs: readonly string[], log: (msg: strin
   for (const out of outputDirs) {
     for (const name of safeList(out)) {
       if (name.endsWith('.kiln-lock')) {
-        const lockOwner = readOwnerFile(path.join(out, name));
-        if (lockOwner && !ownerAlive(lockOwner)) fs.rmSync(path.join(out, name), { force: true });
+        clearStaleLock(path.join(out, name));
+        continue;
+      }
+      if (isLockLeftover(name)) {
+        removeLockLeftover(out, name);
         continue;
       }
       const owner = partialOwner(name);

@@ -13,7 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
-import { currentOwner, ownerAlive, readOwnerFile, type Owner } from '../namespace/owner.js';
+import { clearStaleLock, isLockLeftover, removeLockLeftover, tryLock } from '../namespace/lock.js';
+import { currentOwner, ownerAlive } from '../namespace/owner.js';
 import { digest, type CacheStepName } from './inputs.js';
 
 export interface EntryMeta {
@@ -107,22 +108,12 @@ export class StepCache {
 
   /** Takes <key>.lock for this process, or undefined when a live build holds it. */
   private lock(key: string): (() => void) | undefined {
-    const file = path.join(this.dir, `${key}.lock`);
-    const me = currentOwner();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
-        return () => {
-          if (readOwnerFile(file)?.pid === me.pid) fs.rmSync(file, { force: true });
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const owner = readOwnerFile(file);
-      if (!owner || ownerAlive(owner)) return undefined;
-      fs.rmSync(file, { force: true });
+    try {
+      const got = tryLock(path.join(this.dir, `${key}.lock`));
+      return 'release' in got ? got.release : undefined;
+    } catch {
+      return undefined; // a lock file that is not kiln's: leave the key alone
     }
-    return undefined;
   }
 
   list(): Entry[] {
@@ -178,9 +169,10 @@ export class StepCache {
       return;
     }
     for (const n of names) {
+      if (n.endsWith('.lock')) clearStaleLock(path.join(this.dir, n));
+      else if (isLockLeftover(n)) removeLockLeftover(this.dir, n);
       const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)$/.exec(n);
-      const owner: Owner | undefined = m ? { pid: Number(m[1]), start: m[2] as string } : n.endsWith('.lock') ? readOwnerFile(path.join(this.dir, n)) : undefined;
-      if ((m || n.endsWith('.lock')) && (!owner || !ownerAlive(owner))) fs.rmSync(path.join(this.dir, n), { force: true });
+      if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { force: true });
     }
   }
 

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bindMount, mountFs } from '../mount/index.js';
+import { existsInTree, hostPath } from '../rootfs/paths.js';
 import { Scope } from '../scope/index.js';
 
 export const HOOKS_INSIDE = '/tmp/in_target.d';
@@ -22,11 +23,13 @@ export interface ChrootOptions {
 export async function enterChroot(root: string, opts: ChrootOptions): Promise<Scope> {
   const scope = new Scope();
   try {
-    await mountFs(scope, 'proc', 'proc', path.join(root, 'proc'));
-    await bindMount(scope, '/sys', path.join(root, 'sys'), { readonly: true });
-    await bindMount(scope, '/dev', path.join(root, 'dev'));
-    await bindMount(scope, '/dev/pts', path.join(root, 'dev/pts'));
-    if (opts.hooksDir) await bindMount(scope, opts.hooksDir, path.join(root, HOOKS_INSIDE), { readonly: true });
+    // Every place is resolved inside the tree first: a tree whose /proc or /dev is a link to a host
+    // directory gets the mount inside itself, never on the host's directory.
+    await mountFs(scope, 'proc', 'proc', hostPath(root, 'proc'));
+    await bindMount(scope, '/sys', hostPath(root, 'sys'), { readonly: true });
+    await bindMount(scope, '/dev', hostPath(root, 'dev'));
+    await bindMount(scope, '/dev/pts', hostPath(root, 'dev/pts'));
+    if (opts.hooksDir) await bindMount(scope, opts.hooksDir, hostPath(root, HOOKS_INSIDE), { readonly: true });
     replaceFile(scope, root, 'etc/resolv.conf', hostResolvConf());
     replaceFile(scope, root, 'usr/sbin/policy-rc.d', '#!/bin/sh\n# kiln: no daemons start during the build\nexit 101\n', 0o755);
     return scope;
@@ -43,7 +46,7 @@ export async function enterChroot(root: string, opts: ChrootOptions): Promise<Sc
  */
 export function ensureHostResolvConf(scope: Scope, root: string): void {
   const content = hostResolvConf();
-  if (unchanged(path.join(root, 'etc/resolv.conf'), content)) return;
+  if (unchanged(hostPath(root, 'etc/resolv.conf', { keepLast: true }), content)) return;
   replaceFile(scope, root, 'etc/resolv.conf', content, 0o644, '.kiln-pkg');
 }
 
@@ -57,15 +60,18 @@ function hostResolvConf(): string {
 
 /**
  * Puts a file in place for the build and registers the restore of what was there (a file, a
- * symlink, or nothing). The original is moved aside under a kiln-marked name inside the tree.
+ * symlink, or nothing). The original is moved aside under a kiln-marked name inside the tree. The
+ * directory is resolved inside the tree (its /etc may be a link) and the file itself is never followed:
+ * a symlink there is moved aside as a link.
  */
 export function replaceFile(scope: Scope, root: string, rel: string, content: string, mode = 0o644, savedSuffix = '.kiln-orig'): void {
-  const target = path.join(root, rel);
+  const target = hostPath(root, rel, { keepLast: true });
   if (!fs.existsSync(path.dirname(target))) return;
   const saved = `${target}${savedSuffix}`;
   const existed = lexists(target);
   if (existed) fs.renameSync(target, saved);
-  fs.writeFileSync(target, content, { mode });
+  // wx: whatever appears at the name meanwhile is never written through.
+  fs.writeFileSync(target, content, { mode, flag: 'wx' });
   scope.defer(`restore /${rel}`, () => {
     // A package or hook that replaced the file on purpose (e.g. systemd-resolved's symlink) wins.
     if (!unchanged(target, content)) {
@@ -96,5 +102,5 @@ function lexists(p: string): boolean {
 
 /** Which shell runs hooks inside the tree: bash when the tree has it (Debian), else sh (busybox). */
 export function treeShell(root: string): string {
-  return lexists(path.join(root, 'bin/bash')) || lexists(path.join(root, 'usr/bin/bash')) ? '/bin/bash' : '/bin/sh';
+  return existsInTree(root, '/bin/bash') ? '/bin/bash' : '/bin/sh';
 }

@@ -4,8 +4,8 @@
  * same settings, so a later update-grub inside the image keeps the serial console. Rendering is pure.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { failed } from '../errors/index.js';
+import { hostPath, writeInTree } from '../rootfs/paths.js';
 
 export const SERIAL_COMMAND = 'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1';
 export const KERNEL_CONSOLE = 'console=tty0 console=ttyS0,115200';
@@ -81,7 +81,7 @@ export function compareKernelVersions(a: string, b: string): number {
 
 /** The newest kernel in the tree's /boot that has an initrd. */
 export function findKernel(tree: string): Kernel {
-  const boot = path.join(tree, 'boot');
+  const boot = hostPath(tree, 'boot');
   const names = fs.existsSync(boot) ? fs.readdirSync(boot) : [];
   const versions = names
     .filter((n) => n.startsWith('vmlinuz-'))
@@ -98,15 +98,10 @@ export function findKernel(tree: string): Kernel {
 
 /** Writes fstab, grub.cfg and /etc/default/grub into the tree (and /boot/efi for the ESP). */
 export function writeBootConfig(tree: string, c: BootConfig): void {
-  const put = (rel: string, text: string) => {
-    const p = path.join(tree, rel);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    // Never follow a symlink out of the tree onto the host.
-    if (fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(p);
-    fs.writeFileSync(p, text, { mode: 0o644 });
-  };
+  // Resolved inside the tree, never written through a symlink: nothing reaches the host.
+  const put = (rel: string, text: string) => writeInTree(tree, rel, text);
   put('etc/fstab', renderFstab(c));
   put('boot/grub/grub.cfg', renderGrubCfg(c));
   put('etc/default/grub', renderDefaultGrub(c));
-  if (c.espUuid !== undefined) fs.mkdirSync(path.join(tree, 'boot/efi'), { recursive: true });
+  if (c.espUuid !== undefined) fs.mkdirSync(hostPath(tree, 'boot/efi'), { recursive: true });
 }

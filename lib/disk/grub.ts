@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
 import { failed } from '../errors/index.js';
+import { hostPath, writeInTree } from '../rootfs/paths.js';
 
 export type GrubPlatform = 'i386-pc' | 'x86_64-efi';
 
@@ -34,19 +35,20 @@ export function grubMkimageArgs(platform: GrubPlatform, earlyConfig: string, out
 
 /** Builds a GRUB image for a platform from the tree's GRUB (grub-pc-bin / grub-efi-amd64-bin). */
 export async function makeGrubImage(tree: string, platform: GrubPlatform, rootUuid: string): Promise<Buffer> {
-  const moduleDir = path.join(tree, 'usr/lib/grub', platform);
+  const moduleDir = hostPath(tree, `usr/lib/grub/${platform}`);
   if (!fs.existsSync(path.join(moduleDir, 'kernel.img'))) {
     const pkg = platform === 'i386-pc' ? 'grub-pc-bin' : 'grub-efi-amd64-bin';
     throw failed(`the tree has no GRUB modules for ${platform} (${moduleDir})`, { hint: `install ${pkg} in the image` });
   }
   // Both files live in the tree's /tmp only while grub-mkimage runs (before the filesystem is made).
   const rel = { early: `/tmp/.kiln-grub-early-${process.pid}.cfg`, image: `/tmp/.kiln-grub-${platform}-${process.pid}.img` };
-  const early = path.join(tree, rel.early);
-  const image = path.join(tree, rel.image);
-  fs.mkdirSync(path.dirname(early), { recursive: true });
-  fs.writeFileSync(early, renderEarlyConfig(rootUuid));
+  const early = writeInTree(tree, rel.early, renderEarlyConfig(rootUuid));
+  const image = hostPath(tree, rel.image, { keepLast: true });
+  // Whatever sits at the name (a planted link) goes first: only what grub-mkimage writes is read back.
+  fs.rmSync(image, { force: true });
   try {
     await run('chroot', [tree, ...grubMkimageArgs(platform, rel.early, rel.image)], { label: `grub-mkimage (${platform})` });
+    if (!fs.lstatSync(image, { throwIfNoEntry: false })?.isFile()) throw failed(`grub-mkimage (${platform}) wrote no image`);
     const img = fs.readFileSync(image);
     if (img.length < 1024) throw failed(`grub-mkimage (${platform}) produced ${img.length} bytes`);
     return img;
@@ -58,14 +60,14 @@ export async function makeGrubImage(tree: string, platform: GrubPlatform, rootUu
 
 /** Copies /usr/lib/grub/<platform>/*.{mod,lst} to /boot/grub/<platform> inside the tree. */
 export function copyGrubModules(tree: string, platform: GrubPlatform): void {
-  const from = path.join(tree, 'usr/lib/grub', platform);
-  const to = path.join(tree, 'boot/grub', platform);
-  fs.mkdirSync(to, { recursive: true });
+  const from = hostPath(tree, `usr/lib/grub/${platform}`);
   for (const name of fs.readdirSync(from)) {
-    if (name.endsWith('.mod') || name.endsWith('.lst') || name === 'boot.img') fs.copyFileSync(path.join(from, name), path.join(to, name));
+    if (!(name.endsWith('.mod') || name.endsWith('.lst') || name === 'boot.img')) continue;
+    // Regular files only: a module that is a link could name a host file.
+    if (fs.lstatSync(path.join(from, name)).isFile()) writeInTree(tree, `boot/grub/${platform}/${name}`, fs.readFileSync(path.join(from, name)));
   }
 }
 
 export function readBootImg(tree: string): Buffer {
-  return fs.readFileSync(path.join(tree, 'usr/lib/grub/i386-pc/boot.img'));
+  return fs.readFileSync(hostPath(tree, 'usr/lib/grub/i386-pc/boot.img'));
 }

@@ -19,6 +19,7 @@ import { espUuidOf, makeEsp, makeExt4 } from './filesystems.js';
 import { copyGrubModules, makeGrubImage, readBootImg } from './grub.js';
 import { partitionOf, planPartitions, renderSfdiskScript, SECTOR, type Layout, type Partition, type PartitionPlan } from './layout.js';
 import { chooseImageSize, measureTree, type TreeSize } from './size.js';
+import { existsInTree, hostPath } from '../rootfs/paths.js';
 
 export type { Layout, Partition, PartitionRole } from './layout.js';
 export type { Kernel } from './bootconfig.js';
@@ -118,7 +119,7 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   const volumeId = opts.layout === 'efi' ? ids.volumeId : undefined;
   const epoch = opts.epoch === undefined ? {} : { epoch: opts.epoch };
   const espUuid = volumeId === undefined ? undefined : espUuidOf(volumeId);
-  const bios = opts.layout === 'mbr' || fs.existsSync(path.join(tree, 'usr/lib/grub/i386-pc/kernel.img'));
+  const bios = opts.layout === 'mbr' || existsInTree(tree, '/usr/lib/grub/i386-pc/kernel.img');
 
   const images = await timed('grub images', async () => {
     writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}) });
@@ -165,7 +166,7 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
 }
 
 function checkTree(tree: string): void {
-  if (!fs.existsSync(path.join(tree, 'etc'))) throw invalid(`${tree} is not a root tree (no etc/)`);
+  if (!existsInTree(tree, '/etc')) throw invalid(`${tree} is not a root tree (no etc/)`);
   const mounts = mountsUnder(tree);
   if (mounts.length > 0) throw failed(`cannot make a disk from ${tree}: still mounted below it: ${mounts.join(', ')}`, { hint: 'tear down the chroot mounts first' });
 }
@@ -200,7 +201,7 @@ async function embedBiosGrub(raw: string, plan: PartitionPlan, bootImg: Buffer, 
 
 /** Sets what was written below these directories of the tree since it was clamped back to the epoch. */
 function reclamp(tree: string, dirs: readonly string[], epoch: number): void {
-  for (const d of dirs) if (fs.existsSync(path.join(tree, d))) clampTree(path.join(tree, d), epoch, { fingerprint: false });
+  for (const d of dirs) if (existsInTree(tree, d)) clampTree(hostPath(tree, d), epoch, { fingerprint: false });
 }
 
 function randomHex(bytes: number): string {

@@ -71,6 +71,13 @@ export function planPhases(index: FlavourIndex, resolved: Resolved, formats: rea
   const environment = resolved.flavours
     .flatMap(({ name }) => (index.get(name)?.environment ?? []).map((p) => ({ flavour: name, path: p })))
     .sort((a, b) => compareHookNames(basename(a.path), basename(b.path)));
+  // Staged into one environment.d, one file would silently replace the other: an error, like a hook clash.
+  for (let i = 1; i < environment.length; i++) {
+    const [a, b] = [environment[i - 1], environment[i]] as [{ flavour: string; path: string }, { flavour: string; path: string }];
+    if (basename(a.path) === basename(b.path)) {
+      throw invalid(`environment.d/${basename(a.path)} is shipped by both flavour "${a.flavour}" (${a.path}) and flavour "${b.flavour}" (${b.path})`, 'rename one of them (or use only one of the two flavours)');
+    }
+  }
   return { phases, skipped, environment };
 }
 

@@ -23,7 +23,7 @@ export interface HookContext {
 }
 
 /** The lines each hook printed on stdout (block-device-size.d and block-device.d report through them). */
-export type HookOutput = { hook: string; stdout: string[] }[];
+export type HookOutput = { hook: string; flavour: string; stdout: string[] }[];
 
 const SOURCE_AND_EXEC = 'hook="$1"; shift; for f in "$@"; do . "$f" || exit $?; done; exec "$hook"';
 
@@ -35,7 +35,7 @@ export async function runPhase(ctx: HookContext, phase: PlannedPhase): Promise<H
     const scope = new Scope();
     try {
       if (phase.where === 'chroot') ensureHostResolvConf(scope, ctx.root);
-      for (const hook of phase.hooks) out.push({ hook: hook.name, stdout: await runHook(ctx, phase, hook.name, hook.flavour) });
+      for (const hook of phase.hooks) out.push({ hook: hook.name, flavour: hook.flavour, stdout: await runHook(ctx, phase, hook.name, hook.flavour) });
     } finally {
       await scope.close();
     }
@@ -114,12 +114,15 @@ function hostEnv(ctx: HookContext): Record<string, string> {
   return { ...ctx.env, PATH: `${base}:${ctx.hooksDir}/bin:${ctx.hooksDir}/helpers` };
 }
 
-/** The last KEY=value a phase's hooks printed (the seed's rule: the last value printed wins). */
-export function lastValue(outputs: HookOutput, key: string): string | undefined {
-  let value: string | undefined;
+/**
+ * The last KEY=value a phase's hooks printed (the seed's rule: the last value printed wins), and which hook
+ * printed it ("[flavour] phase/hook", for messages about the value, on a cache hit as on a miss).
+ */
+export function lastValue(outputs: HookOutput, key: string, phase: string): { value: string; from: string } | undefined {
+  let found: { value: string; from: string } | undefined;
   for (const o of outputs) for (const line of o.stdout) {
     const m = new RegExp(`^${key}=(.*)$`).exec(line.trim());
-    if (m) value = m[1];
+    if (m) found = { value: m[1] as string, from: `[${o.flavour}] ${phase}/${o.hook}` };
   }
-  return value;
+  return found;
 }

@@ -59,16 +59,25 @@ export interface PartitionExtent {
   readonly size: number;
 }
 
-/** The partitions in `sfdisk --json` output, in bytes (sector size from the table). */
-export function partitionsOf(json: string): PartitionExtent[] {
+/**
+ * The partitions in `sfdisk --json` output, in bytes (sector size from the table). Given the disk, a
+ * partition that does not fit inside it (an image's table is its author's word) is bad input naming it.
+ */
+export function partitionsOf(json: string, disk?: { readonly bytes: number; readonly what: string }): PartitionExtent[] {
   const t = (JSON.parse(json) as { partitiontable?: { sectorsize?: number; partitions?: { node?: string; start: number; size: number }[] } }).partitiontable;
   const sector = t?.sectorsize ?? 512;
-  return (t?.partitions ?? []).map((p, i) => ({ number: Number(/(\d+)$/.exec(p.node ?? '')?.[1] ?? i + 1), offset: p.start * sector, size: p.size * sector }));
+  const parts = (t?.partitions ?? []).map((p, i) => ({ number: Number(/(\d+)$/.exec(p.node ?? '')?.[1] ?? i + 1), offset: p.start * sector, size: p.size * sector }));
+  for (const p of disk ? parts : []) {
+    if (!(p.size > 0) || p.offset + p.size > (disk?.bytes ?? 0)) {
+      throw invalid(`${disk?.what}: partition ${p.number} (bytes ${p.offset} to ${p.offset + p.size}) does not fit in the disk (${disk?.bytes} bytes)`, 'the partition table is damaged or was not written for this disk');
+    }
+  }
+  return parts;
 }
 
-/** Byte offsets of the partitions in `sfdisk --json` output. */
-export function partitionOffsets(json: string): number[] {
-  return partitionsOf(json).map((p) => p.offset);
+/** Byte offsets of the partitions in `sfdisk --json` output (checked against the disk when given). */
+export function partitionOffsets(json: string, disk?: { readonly bytes: number; readonly what: string }): number[] {
+  return partitionsOf(json, disk).map((p) => p.offset);
 }
 
 /** "Filesystem UUID: …" from `debugfs -R stats`. */
@@ -103,7 +112,7 @@ export async function extractKernel(scope: Scope, image: string, dir: string, pr
     await run('qemu-img', ['convert', '--force-share', '-f', disk.format, '-O', 'raw', image, raw], { label: `qemu-img convert ${image}` });
   }
   const table = await run('sfdisk', ['--json', raw], { allowFailure: true });
-  const offsets = table.exitCode === 0 ? partitionOffsets(table.stdout) : [];
+  const offsets = table.exitCode === 0 ? partitionOffsets(table.stdout, { bytes: fs.statSync(raw).size, what: `image "${image}"` }) : [];
   // A partition image (no table) is one filesystem at offset 0.
   for (const offset of offsets.length > 0 ? offsets : [0]) {
     for (const bootDir of ['/boot', '/']) {

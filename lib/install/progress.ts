@@ -82,11 +82,115 @@ export function stripSyslogHeader(raw: string): string {
 }
 
 /**
- * A console line that is not progress: debian-installer runs under GNU screen, whose status bar redraws its
- * clock every minute ("[ (1*installer) 2 shell … ][ Dec 01 12:20 ]").
+ * What a console line says, without what changes while nothing happens: terminal escapes (an unchanged
+ * dialog redrawn), times of day (GNU screen's status bar redraws its clock every minute:
+ * "[ (1*installer) 2 shell … ][ Dec 01 12:20 ]") and spacing.
  */
-export function isClockLine(line: string): boolean {
-  return /\]\[ [A-Z][a-z]{2} \d\d \d\d:\d\d \]\s*$/.test(line);
+export function consoleKey(line: string): string {
+  return line
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[()][0-9A-Za-z]/g, '')
+    .replace(/\x1b[@-_]/g, '')
+    .replace(/[\x00-\x08\x0e-\x1f\x7f]/g, '')
+    .replace(/\b(?:[A-Z][a-z]{2} \d\d )?\d{1,2}:\d\d(?::\d\d)?\b/g, '<time>')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** What an installer log line says, without its syslog header and process id. */
+export function logKey(raw: string): string {
+  return stripSyslogHeader(raw).replace(/\[\d+\]/, '[]').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Lines that say something new. An installer at an error dialog redraws it, and may log the same line
+ * again and again: that is not progress, so only lines never seen before count as activity.
+ */
+export class Novelty {
+  private readonly seen = new Set<string>();
+  constructor(private readonly key: (line: string) => string) {}
+
+  /** Whether the line says something not seen before (remembered from now on). */
+  isNew(line: string): boolean {
+    const k = this.key(line);
+    if (k === '' || this.seen.has(k)) return false;
+    if (this.seen.size >= 100_000) this.seen.clear();
+    this.seen.add(k);
+    return true;
+  }
+}
+
+/** How far a pcap capture has been read, and the progress bytes found so far. */
+export interface PcapCursor {
+  readonly offset: number;
+  readonly littleEndian: boolean;
+  readonly bytes: number;
+}
+
+export const PCAP_START: PcapCursor = { offset: 0, littleEndian: true, bytes: 0 };
+
+/** UDP ports whose traffic is housekeeping, not progress: DNS, DHCP, NTP, NetBIOS, DHCPv6, mDNS. */
+const NOISE_UDP = new Set([53, 67, 68, 123, 137, 138, 546, 547, 5353]);
+
+/**
+ * Reads the complete packets in `buf` (the capture's bytes from `cur.offset` on; QEMU's filter-dump
+ * writes pcap with Ethernet frames) and adds the bytes that are progress: TCP and UDP payloads. ARP,
+ * ICMP, keep-alives (payloads of 0 or 1 byte), housekeeping UDP and the `ignoreUdp` ports (kiln's own
+ * log listener: its lines are counted as log lines) are noise.
+ */
+export function readPcap(cur: PcapCursor, buf: Buffer, ignoreUdp: ReadonlySet<number>): PcapCursor {
+  let at = 0;
+  let le = cur.littleEndian;
+  if (cur.offset === 0) {
+    if (buf.length < 24) return cur;
+    const magic = buf.readUInt32LE(0);
+    le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+    at = 24;
+  }
+  let bytes = cur.bytes;
+  for (;;) {
+    if (at + 16 > buf.length) break;
+    const incl = le ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8);
+    if (at + 16 + incl > buf.length) break;
+    bytes += progressBytes(buf.subarray(at + 16, at + 16 + incl), ignoreUdp);
+    at += 16 + incl;
+  }
+  return { offset: cur.offset + at, littleEndian: le, bytes };
+}
+
+/** The progress bytes of one Ethernet frame (see readPcap). */
+export function progressBytes(f: Buffer, ignoreUdp: ReadonlySet<number>): number {
+  if (f.length < 14) return 0;
+  let l3 = 14;
+  let type = f.readUInt16BE(12);
+  if (type === 0x8100 && f.length >= 18) {
+    type = f.readUInt16BE(16);
+    l3 = 18;
+  }
+  let proto: number;
+  let l4: number;
+  let l4Len: number;
+  if (type === 0x0800 && f.length >= l3 + 20) {
+    const ihl = ((f[l3] as number) & 0x0f) * 4;
+    proto = f[l3 + 9] as number;
+    l4 = l3 + ihl;
+    l4Len = f.readUInt16BE(l3 + 2) - ihl;
+  } else if (type === 0x86dd && f.length >= l3 + 40) {
+    proto = f[l3 + 6] as number;
+    l4 = l3 + 40;
+    l4Len = f.readUInt16BE(l3 + 4);
+  } else {
+    return 0; // ARP and the rest
+  }
+  let payload = 0;
+  if (proto === 6 && f.length >= l4 + 13) {
+    payload = l4Len - ((f[l4 + 12] as number) >> 4) * 4;
+  } else if (proto === 17 && f.length >= l4 + 8) {
+    const [src, dst] = [f.readUInt16BE(l4), f.readUInt16BE(l4 + 2)];
+    if (NOISE_UDP.has(src) || NOISE_UDP.has(dst) || ignoreUdp.has(src) || ignoreUdp.has(dst)) return 0;
+    payload = f.readUInt16BE(l4 + 4) - 8;
+  }
+  return payload > 1 ? payload : 0;
 }
 
 /** Activity counters at one moment. */

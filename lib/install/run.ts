@@ -18,6 +18,7 @@ import { packRamdisk } from '../ramdisk/assemble.js';
 import { resolveMirrors } from '../rootfs/mirror.js';
 import { withScope, type Scope } from '../scope/index.js';
 import { lockOutput } from '../build/lock.js';
+import { selfContainedDisk } from '../inspect/image-file.js';
 import { loadSpec } from '../spec/load.js';
 import { runSpec, summarize } from '../spec/index.js';
 import { SshTarget } from '../spec/targets/ssh.js';
@@ -85,6 +86,7 @@ export function planInstall(s: InstallSettings, env: Readonly<Record<string, str
   if (!fs.existsSync(pub)) throw invalid(`--ssh-key ${s.sshKey}: its public key ${pub} does not exist`);
   if ((s.kernel === undefined) !== (s.initrd === undefined)) throw invalid('--kernel and --initrd go together');
   for (const f of [s.kernel, s.initrd, s.installed, s.spec]) if (f !== undefined && !fs.existsSync(f)) throw invalid(`"${f}" does not exist`);
+  if (s.installed !== undefined) selfContainedDisk(s.installed, '--installed');
   const codename = e.codename ?? e.version;
   let mirror: { url: string; security?: string };
   if (e.automation === 'preseed' && e.distro === 'debian') {
@@ -197,7 +199,8 @@ async function installIn(p: InstallPlan, s: InstallSettings, bundle: string, log
     scope.defer('remove the install work directory', () => fs.rmSync(work, { recursive: true, force: true }));
     const disk = path.join(work, 'disk.qcow2');
     if (s.installed) {
-      await run('qemu-img', ['convert', '-O', 'qcow2', s.installed, disk], { label: 'copy the installed disk' });
+      const { format } = selfContainedDisk(s.installed, '--installed');
+      await run('qemu-img', ['convert', '-f', format, '-O', 'qcow2', s.installed, disk], { label: 'copy the installed disk' });
     } else {
       await firstStage(scope, p, s, work, disk, bundle, log);
     }
@@ -303,7 +306,7 @@ async function secondStage(scope: Scope, p: InstallPlan, s: InstallSettings, wor
     }),
   );
   const raw = path.join(work, 'disk.raw');
-  await log.step('convert the disk', () => run('qemu-img', ['convert', '-O', 'raw', disk, raw], { label: 'qemu-img convert' }));
+  await log.step('convert the disk', () => run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', disk, raw], { label: 'qemu-img convert' }));
   await log.step('write outputs', async () => {
     const report = await writeOutputs(scope, {
       tree,

@@ -3,8 +3,9 @@
  * directly with the automation command line, its serial console logged with timestamps, its syslog received
  * over UDP (debian-installer's log_host/log_port; QEMU's user networking delivers 10.0.2.2:PORT to the
  * host's loopback), user-mode networking captured to count packets. Progress is read from the installer's
- * log; disk I/O (QMP query-blockstats), network, console and log counters are sampled, and when none moves
- * for the inactivity time the run is a stall. The installer powering the VM off is success.
+ * log; disk I/O (QMP query-blockstats), network payload, new console and new log lines are sampled, and when
+ * none moves for the inactivity time the run is a stall (a dialog redrawn, keep-alives and repeated log lines
+ * are not activity). The installer powering the VM off is success.
  */
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ import { queryBlockTotals } from '../boot/qmp.js';
 import { findFreePort, requireQemuStarted, startSession, type Session } from '../boot/session.js';
 import type { Logger } from '../log/index.js';
 import type { Scope } from '../scope/index.js';
-import { emptyProgress, idleFor, isClockLine, moved, readLogLine, type Progress, type Sample, type Stage } from './progress.js';
+import { consoleKey, emptyProgress, idleFor, logKey, moved, Novelty, PCAP_START, readLogLine, readPcap, type PcapCursor, type Progress, type Sample, type Stage } from './progress.js';
 
 export interface InstallVmOptions {
   readonly kernel: string;
@@ -52,8 +53,13 @@ export function freeUdpPort(): Promise<number> {
 
 export async function runInstaller(scope: Scope, o: InstallVmOptions): Promise<InstallOutcome> {
   let progress = emptyProgress();
+  // Progress, not noise: console and log lines count only when they say something new, network traffic
+  // only by its TCP/UDP payloads (no ARP, keep-alives, DHCP, DNS or the installer's own log packets).
   let logLines = 0;
+  let newLogLines = 0;
   let consoleLines = 0;
+  const newConsole = new Novelty(consoleKey);
+  const newLog = new Novelty(logKey);
   let session: Session | undefined;
   const syslog = fs.openSync(o.syslog, 'w');
   scope.defer('close the installer log', () => fs.closeSync(syslog));
@@ -70,6 +76,7 @@ export async function runInstaller(scope: Scope, o: InstallVmOptions): Promise<I
       if (raw.trim() === '') continue;
       const at = elapsed();
       logLines++;
+      if (newLog.isNew(raw)) newLogLines++;
       fs.writeSync(syslog, `[${at.toFixed(3).padStart(8)}] ${raw.replace(/\r/g, '')}\n`);
       progress = readLogLine(progress, raw, at);
       if (!reported.has(progress.stage)) {
@@ -96,10 +103,11 @@ export async function runInstaller(scope: Scope, o: InstallVmOptions): Promise<I
       netCapture: capture,
     },
     scope,
-    { consoleLog: o.consoleLog, onConsoleLine: (line) => void (isClockLine(line) || consoleLines++) },
+    { consoleLog: o.consoleLog, onConsoleLine: (line) => void (newConsole.isNew(line) && consoleLines++) },
   );
   o.log.info(`  installer VM: ${accel.accel} (${accel.reason}), ${o.memoryMb} MiB, ${o.cpus} CPU; console ${o.consoleLog}; installer log ${o.syslog}`);
   const samples: Sample[] = [];
+  let net = PCAP_START;
   const sampleMs = (o.sampleS ?? 5) * 1000;
   const deadline = Date.now() + o.timeoutS * 1000;
   const s = session;
@@ -121,9 +129,9 @@ export async function runInstaller(scope: Scope, o: InstallVmOptions): Promise<I
       bootCpu: cpu,
       diskRead: disk?.rdBytes ?? prev?.diskRead ?? 0,
       diskWritten: disk?.wrBytes ?? prev?.diskWritten ?? 0,
-      net: fs.statSync(capture, { throwIfNoEntry: false })?.size ?? 0,
+      net: (net = readNewPackets(capture, net, o.logPort)).bytes,
       consoleLines,
-      logLines,
+      logLines: newLogLines,
     });
     const n = samples.length;
     if (n >= 2 && moved(samples[n - 2] as Sample, samples[n - 1] as Sample).length === 0 && idleFor(samples) >= o.inactivityS) {
@@ -132,6 +140,25 @@ export async function runInstaller(scope: Scope, o: InstallVmOptions): Promise<I
     if (Date.now() >= deadline) {
       return { ok: false, why: 'timeout', message: `the install did not finish within ${o.timeoutS} s`, seconds: s.elapsed(), progress, samples };
     }
+  }
+}
+
+/** The capture read on from where `cur` stopped (the packets QEMU has written since). */
+function readNewPackets(capture: string, cur: PcapCursor, logPort: number): PcapCursor {
+  let fd: number;
+  try {
+    fd = fs.openSync(capture, 'r');
+  } catch {
+    return cur;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= cur.offset) return cur;
+    const buf = Buffer.alloc(Math.min(size - cur.offset, 64 * 2 ** 20));
+    const n = fs.readSync(fd, buf, 0, buf.length, cur.offset);
+    return readPcap(cur, buf.subarray(0, n), new Set([logPort]));
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

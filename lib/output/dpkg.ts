@@ -3,7 +3,7 @@
  * parsing; no chroot, no dpkg-query).
  */
 import fs from 'node:fs';
-import path from 'node:path';
+import { existsInTree, hostPath } from '../rootfs/paths.js';
 
 export interface InstalledPackage {
   readonly name: string;
@@ -97,8 +97,9 @@ export function parseOsRelease(text: string): OsRelease {
 }
 
 export function readInstalled(tree: string): { os: OsRelease; packages: InstalledPackage[] } {
-  const status = path.join(tree, 'var/lib/dpkg/status');
-  const osFile = ['etc/os-release', 'usr/lib/os-release'].map((p) => path.join(tree, p)).find((p) => fs.existsSync(p));
+  // Read as the tree sees them: an image whose /etc or /var is a link never reports the host's packages.
+  const status = hostPath(tree, 'var/lib/dpkg/status');
+  const osFile = ['etc/os-release', 'usr/lib/os-release'].filter((p) => existsInTree(tree, p)).map((p) => hostPath(tree, p))[0];
   return {
     os: osFile ? parseOsRelease(fs.readFileSync(osFile, 'utf8')) : { id: 'linux', versionId: undefined, prettyName: undefined },
     packages: fs.existsSync(status) ? parseDpkgStatus(fs.readFileSync(status, 'utf8')) : [],

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
+import { hostPath } from '../rootfs/paths.js';
 
 /** 2020-01-01T00:00:00Z: for trees without packages (busybox) and no SOURCE_DATE_EPOCH. */
 export const DEFAULT_EPOCH = 1577836800;
@@ -29,7 +30,7 @@ export function parseSourceDateEpoch(raw: string | undefined): number | undefine
 export function sourceDateEpoch(env: Readonly<Record<string, string | undefined>>, tree: string): Epoch {
   const given = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
   if (given !== undefined) return { seconds: given, from: 'SOURCE_DATE_EPOCH' };
-  const doc = path.join(tree, 'usr/share/doc');
+  const doc = hostPath(tree, 'usr/share/doc');
   let newest: { seconds: number; name: string } | undefined;
   let names: string[] = [];
   try {
@@ -38,7 +39,8 @@ export function sourceDateEpoch(env: Readonly<Record<string, string | undefined>
     /* no packages */
   }
   for (const name of names) {
-    const st = fs.lstatSync(path.join(doc, name, 'changelog.Debian.gz'), { throwIfNoEntry: false });
+    // A package's doc directory may be a link (to another package's): followed inside the tree only.
+    const st = fs.lstatSync(hostPath(tree, `usr/share/doc/${name}/changelog.Debian.gz`, { keepLast: true }), { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
     const seconds = Math.floor(st.mtimeMs / 1000);
     if (!newest || seconds > newest.seconds || (seconds === newest.seconds && name < newest.name)) newest = { seconds, name };

@@ -91,6 +91,8 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
       return req.checksum ? await hashFile(tmp) : undefined;
     });
     if (checksums) await writeChecksumFiles(scope, dest, checksums);
+    // Without --checksum, an earlier build's sums beside the new output would be wrong: they go.
+    else for (const kind of CHECKSUM_KINDS) fs.rmSync(`${dest}.${kind}`, { force: true });
     const r: OutputResult = { path: dest, format: o.format, bytes: fs.statSync(dest).size, seconds: (Date.now() - t0) / 1000, checksums };
     results.push(r);
     req.onWritten?.(r);
@@ -100,10 +102,12 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
   return { outputs: results, manifest: m?.manifest, sbom: m?.sbom };
 }
 
+const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
+
 /** FILE.md5 and FILE.sha256 beside FILE (md5sum -c / sha256sum -c format); returns their paths. */
 export async function writeChecksumFiles(scope: Scope, file: string, sums: Checksums): Promise<string[]> {
   const written: string[] = [];
-  for (const kind of ['md5', 'sha256'] as const) {
+  for (const kind of CHECKSUM_KINDS) {
     await writeTextAtomically(scope, `${file}.${kind}`, renderChecksumLine(sums[kind], file));
     written.push(`${file}.${kind}`);
   }

@@ -1,8 +1,9 @@
 /**
  * `kiln publish`: one image file into Glance, verified. The record is created (hidden while it replaces
  * another), the data streamed with a progress display and hashed on the way, Glance's os_hash_value
- * compared with the local sha512, and only then is the image made visible under its name (and the old
- * one renamed or deleted with --replace). Any failure or interrupt deletes the half-made record; a
+ * compared with the local sha512, and only then is the image made visible under its name; after that,
+ * with --replace, the caller's project's older images of that name are renamed (or deleted with
+ * --delete-old), never another project's. Any failure or interrupt before that deletes the half-made record; a
  * record left by a killed kiln on this host is found by its kiln_upload owner and deleted next time.
  */
 import crypto from 'node:crypto';
@@ -137,30 +138,31 @@ export async function publish(scope: Scope, o: PublishOptions): Promise<PublishR
     throw failed(`checksum mismatch for image ${id}: Glance has ${algo} ${active.os_hash_value.slice(0, 16)}…, ${o.file} has ${localHash.slice(0, 16)}… (record deleted)`);
   }
 
-  const replaced: { id: string; renamedTo?: string; deleted?: boolean }[] = [];
-  if (o.replace) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    for (const old of existing) {
-      if (old.id === id) continue;
-      if (o.deleteOld) {
-        await glance.delete(old.id);
-        replaced.push({ id: old.id, deleted: true });
-        o.say(`kiln: deleted the old image ${old.id}`);
-      } else {
-        const renamedTo = `${o.name}.replaced-${stamp}`;
-        await glance.patch(old.id, [{ op: 'replace', path: '/name', value: renamedTo }]);
-        // If the swap fails after this, the old image gets its name back.
-        scope.defer(`rename ${old.id} back`, async () => {
-          await glance.patch(old.id, [{ op: 'replace', path: '/name', value: o.name }], false);
-        });
-        replaced.push({ id: old.id, renamedTo });
-        o.say(`kiln: renamed the old image ${old.id} to "${renamedTo}"`);
-      }
-    }
-  }
+  // The new image is visible (and kept) before any old one is touched: whatever fails after this, an image
+  // is published under the name.
   await glance.patch(id, [{ op: 'remove', path: '/kiln_upload' }, ...(hidden ? [{ op: 'replace' as const, path: '/os_hidden', value: false }] : [])]);
   scope.keep(`glance image ${id}`);
-  for (const r of replaced) if (r.renamedTo) scope.keep(`rename ${r.id} back`);
+  const replaced: { id: string; renamedTo?: string; deleted?: boolean }[] = [];
+  if (o.replace) {
+    // Only the caller's project's images: one shared by another project under the same name is not ours to rename or delete.
+    const owner = created.owner;
+    const others = existing.filter((old) => old.owner !== owner);
+    if (others.length > 0) o.say(`kiln: left alone ${others.length} image(s) named "${o.name}" owned by other projects (${others.map((i) => i.id).join(', ')})`);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    for (const old of existing.filter((i) => i.id !== id && i.owner === owner)) {
+      const renamedTo = `${o.name}.replaced-${stamp}`;
+      try {
+        if (o.deleteOld) await glance.delete(old.id);
+        else await glance.patch(old.id, [{ op: 'replace', path: '/name', value: renamedTo }]);
+      } catch (e) {
+        throw failed(`published image ${id} "${o.name}", but the old image ${old.id} could not be ${o.deleteOld ? 'deleted' : 'renamed'}: ${(e as Error).message}`, {
+          hint: `both are named "${o.name}" now: ${o.deleteOld ? 'delete' : 'rename'} ${old.id} by hand`,
+        });
+      }
+      replaced.push(o.deleteOld ? { id: old.id, deleted: true } : { id: old.id, renamedTo });
+      o.say(o.deleteOld ? `kiln: deleted the old image ${old.id}` : `kiln: renamed the old image ${old.id} to "${renamedTo}"`);
+    }
+  }
   const seconds = (Date.now() - t0) / 1000;
   return { id, name: o.name, endpoint: glance.endpoint, diskFormat: local.diskFormat, bytes: local.bytes, sha512, seconds, properties, replaced };
 }

@@ -14,6 +14,7 @@ import { copyFromTree, findInTree, resolveInTree } from './tree.js';
 import { ldSoConfDirs, libraryClosure } from './libs.js';
 import { DEFAULT_MODULES, newestFirst, selectModules } from './modules.js';
 import { composeInit, UDHCPC_SCRIPT, type InitFragment } from './init.js';
+import { hostPath } from '../rootfs/paths.js';
 
 export type RamdiskCompression = 'gzip' | 'zstd';
 
@@ -53,12 +54,14 @@ export function parseBinaryDeps(text: string): string[] {
 
 /** The newest kernel in the tree that has its modules: /boot/vmlinuz-VERSION + /lib/modules/VERSION. */
 export function findKernel(tree: string): { version: string; kernel: string } | undefined {
-  const boot = path.join(tree, 'boot');
+  // /boot and each kernel resolved inside the tree: a link never brings a host file into the outputs.
+  const boot = hostPath(tree, 'boot');
   const names = fs.existsSync(boot) ? fs.readdirSync(boot) : [];
   const versions = names.filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice('vmlinuz-'.length));
   for (const v of newestFirst(versions)) {
     const mods = resolveInTree(tree, `/lib/modules/${v}`);
-    if (mods) return { version: v, kernel: path.join(boot, `vmlinuz-${v}`) };
+    const kernel = hostPath(tree, `boot/vmlinuz-${v}`);
+    if (mods && fs.lstatSync(kernel, { throwIfNoEntry: false })?.isFile()) return { version: v, kernel };
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { readElfDeps, isElf, type ElfDeps } from './elf.js';
 import { resolveInTree } from './tree.js';
+import { hostPath } from '../rootfs/paths.js';
 
 /** The directories of /etc/ld.so.conf (with its `include` globs), in order. */
 export function ldSoConfDirs(root: string, file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
@@ -15,7 +16,7 @@ export function ldSoConfDirs(root: string, file = '/etc/ld.so.conf', seen = new 
   seen.add(file);
   let text: string;
   try {
-    text = fs.readFileSync(path.join(root, file), 'utf8');
+    text = fs.readFileSync(hostPath(root, file), 'utf8');
   } catch {
     return [];
   }

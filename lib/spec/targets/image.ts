@@ -23,6 +23,7 @@ import { createWorkDir } from '../../build/workdir.js';
 import type { Scope } from '../../scope/index.js';
 import type { CommandResult, Distro, Target, TargetOutcome, TargetRunOptions } from './target.js';
 import { TreeTarget } from './tree.js';
+import { existsInTree } from '../../rootfs/paths.js';
 
 export interface ImageTargetOptions {
   readonly testOnly: boolean;
@@ -79,7 +80,7 @@ export class ImageTarget implements Target {
     await run('qemu-img', ['convert', '--force-share', '-f', info.format, '-O', 'raw', file, raw], { label: `qemu-img convert ${file}` });
     opts.say?.(`kiln: working on a raw copy of ${file} (${info.format}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     const table = await run('sfdisk', ['--json', raw], { allowFailure: true });
-    const parts: PartitionExtent[] = table.exitCode === 0 ? partitionsOf(table.stdout) : [];
+    const parts: PartitionExtent[] = table.exitCode === 0 ? partitionsOf(table.stdout, { bytes: fs.statSync(raw).size, what: `image "${file}"` }) : [];
     // A partition image (no table) is one filesystem at offset 0.
     const candidates = parts.length > 0 ? parts : [{ number: 0, offset: 0, size: fs.statSync(raw).size }];
     const mnt = path.join(work, 'root');
@@ -93,7 +94,7 @@ export class ImageTarget implements Target {
     for (const p of tried) {
       const undo = await mountLoop(scope, raw, mnt, p);
       if (!undo) continue;
-      if (wanted !== undefined || fs.existsSync(path.join(mnt, 'etc/os-release')) || fs.existsSync(path.join(mnt, 'usr/lib/os-release'))) {
+      if (wanted !== undefined || existsInTree(mnt, '/etc/os-release') || existsInTree(mnt, '/usr/lib/os-release')) {
         unmountRoot = undo;
         rootPart = p;
         break;

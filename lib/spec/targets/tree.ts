@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../../exec/index.js';
 import { distroFromOsRelease } from '../distro.js';
-import { resolveInRoot } from './in-root.js';
+import { hostPath } from '../../rootfs/paths.js';
 import type { CommandResult, Distro, Target, TargetOutcome, TargetRunOptions } from './target.js';
 
 /** Something that undoes what `enter` did (a lib/scope Scope fits). */
@@ -46,7 +46,7 @@ export class TreeTarget implements Target {
   }
 
   private hostPath(inside: string): string {
-    return resolveInRoot(this.root, inside);
+    return hostPath(this.root, inside);
   }
 
   async distro(): Promise<Distro> {

@@ -73,7 +73,7 @@ const ROWS: Row[] = [
   ['pkg-map with a list for a name', 'kiln', b('busybox', 'badmap'), {}, 2, /\[badmap\] .*badmap\/pkg-map: "family\.debian\.growpart" must be a string/],
   ['svc-map syntax', 'kiln', b('busybox', 'badsvc'), {}, 2, /\[badsvc\] .*badsvc\/svc-map:\d+:\d+: /],
   ['unknown DIB_INIT_SYSTEM (dib-init-system)', 'kiln', b('busybox', 'dib-init-system'), { DIB_INIT_SYSTEM: 'launchd' }, 2, /\[dib-init-system\] environment\.d\/99-dib-init-system exited 1: DIB_INIT_SYSTEM=launchd is not an init system kiln knows/],
-  ['bad IMAGE_SIZE printed by a hook', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'fakedisk', 'badsize'], {}, 2, /block-device-size\.d printed IMAGE_SIZE=lots, which is not a size/],
+  ['bad IMAGE_SIZE printed by a hook', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'fakedisk', 'badsize'], {}, 2, /\[badsize\] block-device-size\.d\/10-size printed IMAGE_SIZE=lots, which is not a size/],
   ['image size too small for the tree', 'kiln', ['build', '-t', 'raw', '--image-size', '1M', '-o', path.join(out, 'img'), 'busybox', 'fakedisk'], {}, 2, /image size 1 MiB is smaller than the tree needs/],
   ['unknown bootloader in disk.yaml', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'baddisk'], {}, 2, /\[baddisk\] .*disk\.yaml.*lilo/],
   ['disk format without vm', 'kiln', ['build', '-t', 'qcow2', '-o', path.join(out, 'img'), 'busybox'], {}, 2, /disk images are made by the vm flavour/],
@@ -123,6 +123,18 @@ afterAll(() => {
 const listing = () => fs.readdirSync(out).sort().map((n) => `${n}:${fs.statSync(path.join(out, n)).size}`);
 
 test(`the table has at least 25 rows (${ROWS.length})`, () => expect(ROWS.length).toBeGreaterThanOrEqual(25));
+
+test('a bad value the step cache kept (IMAGE_SIZE) names the same flavour and hook on a hit as on the miss', async () => {
+  const cacheEnv = { ...env, KILN_NO_CACHE: '0', DIB_IMAGE_CACHE: path.join(work, 'cache') };
+  const args = ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'fakedisk', 'badsize'];
+  const miss = await kiln(args, { env: cacheEnv });
+  const hit = await kiln(args, { env: cacheEnv });
+  expect(`${hit.stdout}${hit.stderr}`).toMatch(/restore \w+ from the step cache/);
+  for (const r of [miss, hit]) {
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/kiln: error: \[badsize\] block-device-size\.d\/10-size printed IMAGE_SIZE=lots, which is not a size/);
+  }
+});
 
 test.each(ROWS)('%s', async (_what, bin, args, extraEnv, code, message) => {
   const before = listing();

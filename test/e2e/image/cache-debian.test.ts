@@ -48,8 +48,8 @@ let coldListing: string[] = [];
 
 const inTar = (file: string) => spawnSync('tar', ['-xOf', `${out}.tar`, `./${file}`], { encoding: 'utf8' }).stdout;
 
-async function build(prefix = out, extra: Record<string, string> = {}): Promise<Run> {
-  const r = await kiln(args(prefix), { env: { ...env, ...extra } });
+async function build(prefix = out, extra: Record<string, string> = {}, more: string[] = [], wrap: string[] = []): Promise<Run> {
+  const r = await kiln([...args(prefix), ...more], { env: { ...env, ...extra }, wrap });
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr.slice(-4000)}`);
   process.stdout.write(`cache-debian: ${cacheStates(r).join(' ')} in ${r.seconds.toFixed(1)} s\n`);
   return r;
@@ -68,10 +68,10 @@ test('cold: install and finalise run and are stored (the base tree is its own ca
   coldDigests = digests(out);
 });
 
-test("warm, elsewhere: the finalised tree is restored, only cleanup.d runs, and every output is the cold build's, byte for byte", async () => {
+test("warm, elsewhere and offline (--offline, in a network namespace without network): the finalised tree is restored, only cleanup.d runs, and every output is the cold build's, byte for byte", async () => {
   const other = path.join(work, 'elsewhere', 'deb');
   fs.mkdirSync(path.dirname(other), { recursive: true });
-  const r = await build(other, { TZ: 'Asia/Tokyo', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
+  const r = await build(other, { TZ: 'Asia/Tokyo', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' }, ['--offline'], ['unshare', '-n']);
   expect(cacheStates(r)).toEqual(['root:empty', 'install:hit', 'finalise:hit']);
   expect(phasesRun(r)).toEqual(['cleanup.d']);
   expect(digests(other)).toEqual(coldDigests);
@@ -86,3 +86,18 @@ test('an edited cleanup.d hook runs on the restored tree', async () => {
   expect(r.stderr).toContain('late hook two');
   expect(inTar('etc/kiln-late')).toBe('two\n');
 });
+
+test('offline without network, a step the cache lacks: apt installs the packages the archive cache holds (no download), and a package it lacks fails naming it, exit 2, no output', async () => {
+  writeFlavour(path.join(F, 'offmiss'), {});
+  fs.writeFileSync(path.join(F, 'offmiss', 'package-installs.yaml'), 'cowsay:\n  phase: post-install.d\n');
+  const miss = path.join(work, 'offline-miss', 'deb');
+  fs.mkdirSync(path.dirname(miss), { recursive: true });
+  const before = hostState();
+  const r = await kiln(['build', '-t', 'tar', '--offline', '--image-cache', imageCache, '-o', miss, 'debian-minimal', 'vm', 'cachedeb', 'offmiss'], { env, wrap: ['unshare', '-n'] });
+  expect([r.code, r.stderr.slice(-1500)]).toEqual([2, expect.stringMatching(/kiln: error: --offline: post-install\.d packages: not in the local package cache: (\S+ \(\S+\.deb\), )*cowsay \(cowsay_\S+_all\.deb\)/)]);
+  // install.d's packages (the kernel, GRUB, …) came from the archive cache, without a network.
+  expect(`${r.stdout}${r.stderr}`).toMatch(/install\.d packages: install .*linux-image-amd64/);
+  expect(fs.readdirSync(path.dirname(miss))).toEqual([]);
+  expectNoLeaks(before, work);
+});
+

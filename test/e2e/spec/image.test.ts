@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SEED, sharedImage } from '../helpers/images.js';
+import { SEED, sharedImage, testHome } from '../helpers/images.js';
 import { expectNoLeaks, hostState, kiln } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -150,3 +150,40 @@ test('a file that is not a disk image is refused (exit 2) and left alone', async
   expect(r.code).toBe(2);
   expect(sha256(junk)).toBe(before);
 }, 120_000);
+
+test('qcow2 images that refer to a real bootable disk (a backing file, an external data file): get-kernel, pack, publish, install --installed and boot exit 2 naming it and read nothing', async () => {
+  const backed = path.join(work, 'backed.qcow2');
+  const withData = path.join(work, 'with-data.qcow2');
+  const dataFile = path.join(work, 'bootable.raw');
+  expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'qcow2', backed]).status).toBe(0);
+  expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${dataFile},data_file_raw=on`, withData, '4G']).status).toBe(0);
+  // The data file holds the bootable disk: following it would "work".
+  expect(spawnSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', image, dataFile]).status).toBe(0);
+  // A file read after its atime was set before its mtime gets a new atime (relatime): shown on a control file.
+  const old = new Date('2000-01-01T00:00:00Z');
+  const control = path.join(work, 'control');
+  fs.writeFileSync(control, 'x');
+  fs.utimesSync(control, old, fs.statSync(control).mtime);
+  fs.readFileSync(control);
+  expect(fs.statSync(control).atimeMs).toBeGreaterThan(old.getTime());
+  for (const f of [image, dataFile]) fs.utimesSync(f, old, fs.statSync(f).mtime);
+  const { key } = testHome();
+  for (const [file, ref] of [[backed, `backing file "${image}"`], [withData, `external data file "${dataFile}"`]] as const) {
+    const runs = [
+      ['disk-image-get-kernel', ['-d', work, file]],
+      ['kiln', ['pack', '--image', file, '--test-only', spec]],
+      ['kiln', ['publish', '--glance-endpoint', 'http://127.0.0.1:9', '--name', 'refused', file]],
+      ['kiln', ['install', '--os', 'debian12', '--installed', file, '-o', path.join(work, 'installed'), '--ssh-key', key]],
+      ['kiln', ['boot', file]],
+    ] as const;
+    for (const [bin, args] of runs) {
+      const r = await kiln([...args], { bin });
+      expect([bin, args[0], r.code]).toEqual([bin, args[0], 2]);
+      expect(r.stderr).toContain(`refers to other files: ${ref}`);
+    }
+  }
+  for (const f of [image, dataFile]) expect([f, fs.statSync(f).atimeMs]).toEqual([f, old.getTime()]);
+  expect(fs.readdirSync(work).filter((n) => /vmlinuz|initrd|^installed/.test(n))).toEqual([]);
+  for (const f of [backed, withData, dataFile, control]) fs.rmSync(f);
+}, 300_000);
+

@@ -53,6 +53,14 @@ describe('planPhases', () => {
     ).toThrow(/hook install.d\/50-x is shipped by both flavour "one" \(.*\) and flavour "two"/);
   });
 
+  test('one environment.d file name shipped by two flavours is an error naming both (staged together, one would replace the other)', () => {
+    expect(() =>
+      plan({ p: { one: { ...os, environment: { '10-x.bash': 'export A=1\n' } }, two: { environment: { '10-x.bash': 'export A=2\n', '20-y.bash': '' } } } }, ['one', 'two']),
+    ).toThrow(/environment.d\/10-x.bash is shipped by both flavour "one" \(.*\) and flavour "two"/);
+    const p = plan({ p: { one: { ...os, environment: { '10-x.bash': '' } }, two: { environment: { '20-y.bash': '' } } } }, ['one', 'two']);
+    expect(p.environment.map((e) => `${e.path.split('/').pop()}@${e.flavour}`)).toEqual(['10-x.bash@one', '20-y.bash@two']);
+  });
+
   test('the same hook name in different phases is fine', () => {
     const p = plan({ p: { one: { ...os, hooks: { 'install.d': { '50-x': 'exec' } } }, two: { hooks: { 'finalise.d': { '50-x': 'exec' } } } } }, ['one', 'two']);
     expect(p.phases.filter((ph) => ph.hooks.length > 0).map((ph) => ph.name)).toEqual(['install.d', 'finalise.d']);

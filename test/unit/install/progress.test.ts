@@ -2,7 +2,7 @@
  * Reading an installer's progress: stages from debian-installer's menu items, the component it was
  * fetching and the ones it could not fetch, idle time from counter samples, and the I/O table.
  */
-import { activityTable, componentName, emptyProgress, idleFor, isClockLine, moved, readLogLine, stripSyslogHeader, type Sample } from '../../../lib/install/progress.js';
+import { activityTable, componentName, consoleKey, emptyProgress, idleFor, logKey, moved, Novelty, PCAP_START, readLogLine, readPcap, stripSyslogHeader, type Sample } from '../../../lib/install/progress.js';
 
 const feed = (lines: string[]) => lines.reduce((p, l, i) => readLogLine(p, l, i * 10), emptyProgress());
 
@@ -72,10 +72,51 @@ test('the programs that log give the stage when the menu item went by before rem
   expect(p.problems.at(-1)).toContain('package retrieval failed');
 });
 
-test("GNU screen's clock redraw is not progress; the installer's own lines are", () => {
-  expect(isClockLine('[            (1*installer)  2 shell  3 shell  4- log           ][ Dec 01 12:20 ]')).toBe(true);
-  expect(isClockLine("Prompt: '?' for help, default=1> ")).toBe(false);
-  expect(isClockLine('Downloading a file failed:')).toBe(false);
+test("progress, not noise: GNU screen's clock and a redrawn dialog are not new; the installer's own new lines are", () => {
+  const console = new Novelty(consoleKey);
+  expect(console.isNew('[            (1*installer)  2 shell  3 shell  4- log           ][ Dec 01 12:20 ]')).toBe(true);
+  expect(console.isNew('[            (1*installer)  2 shell  3 shell  4- log           ][ Dec 01 12:21 ]')).toBe(false);
+  expect(console.isNew('\x1b[1;1H\x1b[37;44m  Downloading a file failed:  \x1b[0m')).toBe(true);
+  expect(console.isNew('\x1b[2;1H\x1b[37;44m  Downloading a file failed:\x1b[0m')).toBe(false); // the dialog drawn again
+  expect(console.isNew("Prompt: '?' for help, default=1> ")).toBe(true);
+  expect(console.isNew('\x1b[0m   ')).toBe(false);
+  const log = new Novelty(logKey);
+  expect(log.isNew('<13>Dec  1 12:20:01 anna[2310]: WARNING **: retrieving x.udeb failed')).toBe(true);
+  expect(log.isNew('<13>Dec  1 12:21:01 anna[2311]: WARNING **: retrieving x.udeb failed')).toBe(false);
+  expect(log.isNew('<13>Dec  1 12:21:02 anna[2311]: retrieving y.udeb')).toBe(true);
+});
+
+/** A pcap capture (little-endian, Ethernet) of the given frames. */
+function pcap(frames: Buffer[]): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt32LE(1, 20);
+  return Buffer.concat([head, ...frames.flatMap((f) => { const h = Buffer.alloc(16); h.writeUInt32LE(f.length, 8); h.writeUInt32LE(f.length, 12); return [h, f]; })]);
+}
+
+function ipv4(proto: number, l4: Buffer): Buffer {
+  const eth = Buffer.alloc(14);
+  eth.writeUInt16BE(0x0800, 12);
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(20 + l4.length, 2);
+  ip[9] = proto;
+  return Buffer.concat([eth, ip, l4]);
+}
+const tcp = (payload: number) => { const h = Buffer.alloc(20 + payload); h[12] = 5 << 4; return h; };
+const udp = (src: number, dst: number, payload: number) => { const h = Buffer.alloc(8 + payload); h.writeUInt16BE(src, 0); h.writeUInt16BE(dst, 2); h.writeUInt16BE(8 + payload, 4); return h; };
+
+test('network progress is TCP and UDP payload: ARP, keep-alives, DHCP, DNS and the installer log packets are not', () => {
+  const arp = Buffer.alloc(42);
+  arp.writeUInt16BE(0x0806, 12);
+  const frames = [arp, ipv4(6, tcp(0)), ipv4(6, tcp(1)), ipv4(6, tcp(1000)), ipv4(17, udp(40000, 5514, 300)), ipv4(17, udp(68, 67, 300)), ipv4(17, udp(40000, 53, 40)), ipv4(17, udp(40000, 9999, 50)), ipv4(1, Buffer.alloc(64))];
+  const all = pcap(frames);
+  expect(readPcap(PCAP_START, all, new Set([5514]))).toEqual({ offset: all.length, littleEndian: true, bytes: 1050 });
+  // Read in two pieces, the first ending inside a packet: the same count, nothing twice.
+  const cut = all.length - 30;
+  const first = readPcap(PCAP_START, all.subarray(0, cut), new Set([5514]));
+  expect(first.offset).toBeLessThan(cut);
+  expect(readPcap(first, all.subarray(first.offset), new Set([5514])).bytes).toBe(1050);
 });
 
 test('while the installer boots, a busy CPU is activity; a nearly idle one is not', () => {

@@ -90,6 +90,15 @@ test('a failing conversion leaves no partial file and no output; earlier outputs
   expect(files()).toEqual(['x.tar']);
 });
 
+test("a build without --checksum removes an earlier build's sums beside the output (they would not match it)", async () => {
+  fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+  const req = (checksum: boolean) => ({ tree, outputs: [{ format: 'tar' as const, path: out('s.tar') }], uncompressed: false, checksum });
+  await writeOutputs(new Scope(), req(true));
+  expect(files()).toEqual(['s.cdx.json', 's.manifest.json', 's.tar', 's.tar.md5', 's.tar.sha256']);
+  await writeOutputs(new Scope(), req(false));
+  expect(files()).toEqual(['s.cdx.json', 's.manifest.json', 's.tar']);
+});
+
 test('a disk format without a disk is refused before anything runs', async () => {
   await expect(writeOutputs(new Scope(), { tree, outputs: [{ format: 'qcow2', path: out('y.qcow2') }], uncompressed: false, checksum: false })).rejects.toThrow(
     /needs a disk image/,

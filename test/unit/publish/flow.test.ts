@@ -14,9 +14,10 @@ import { withScope } from '../../../lib/scope/index.js';
 import type { KilnError } from '../../../lib/errors/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-type Mode = 'ok' | 'bad-hash' | 'forbidden-upload' | 'stuck' | 'unauthorized';
+type Mode = 'ok' | 'bad-hash' | 'forbidden-upload' | 'stuck' | 'unauthorized' | 'replace';
 
 let mode: Mode = 'ok';
+const images = new Map<string, Record<string, unknown>>();
 const calls: string[] = [];
 let server: http.Server;
 let url = '';
@@ -28,7 +29,6 @@ beforeAll(async () => {
   disk[510] = 0x55;
   disk[511] = 0xaa;
   fs.writeFileSync(file, disk);
-  const images = new Map<string, Record<string, unknown>>();
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -36,9 +36,13 @@ beforeAll(async () => {
       calls.push(`${req.method} ${req.url}`);
       const send = (status: number, body?: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(body === undefined ? undefined : JSON.stringify(body));
       if (mode === 'unauthorized') return send(401, { message: 'This server could not verify that you are authorized' });
-      if (req.method === 'GET' && req.url?.startsWith('/v2/images?')) return send(200, { images: [] });
+      if (req.method === 'GET' && req.url?.startsWith('/v2/images?')) {
+        // In 'replace' mode the name is taken twice: by the caller's project (p1) and by another (p2).
+        const taken = mode === 'replace' && req.url.includes('name=disk') && !req.url.includes('os_hidden');
+        return send(200, { images: taken ? [images.get('old-mine'), images.get('old-theirs')] : [] });
+      }
       if (req.method === 'POST' && req.url === '/v2/images') {
-        const rec = { ...(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>), id: `id-${images.size + 1}`, status: 'queued' };
+        const rec = { ...(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>), id: `id-${images.size + 1}`, status: 'queued', owner: 'p1' };
         images.set(rec.id as string, rec);
         return send(201, rec);
       }
@@ -98,6 +102,18 @@ test('a healthy upload: create, upload, read back, clear the upload marker; noth
   const r = await run(options());
   expect(r).toMatchObject({ id: 'id-1', diskFormat: 'raw', bytes: 2 ** 20 });
   expect(calls.filter((c) => !c.startsWith('GET /v2/images?'))).toEqual(['POST /v2/images', 'PUT /v2/images/id-1/file', 'GET /v2/images/id-1', 'PATCH /v2/images/id-1']);
+});
+
+test('--replace --delete-old: the new image is visible before the old one goes; another project\'s image of the name is left alone', async () => {
+  mode = 'replace';
+  for (const [id, owner] of [['old-mine', 'p1'], ['old-theirs', 'p2']] as const) images.set(id, { id, name: 'disk', status: 'active', owner });
+  const said: string[] = [];
+  const r = await run(options({ replace: true, deleteOld: true, say: (l) => said.push(l) }));
+  expect(r).toMatchObject({ replaced: [{ id: 'old-mine', deleted: true }] });
+  const writes = calls.filter((c) => !c.startsWith('GET '));
+  expect(writes).toEqual(['POST /v2/images', `PUT /v2/images/${(r as { id: string }).id}/file`, `PATCH /v2/images/${(r as { id: string }).id}`, 'DELETE /v2/images/old-mine']);
+  expect(said.join('\n')).toContain('left alone 1 image(s) named "disk" owned by other projects (old-theirs)');
+  images.delete('old-theirs');
 });
 
 test('Glance\'s sha512 differs from the file\'s: exit 1, the record is deleted', async () => {

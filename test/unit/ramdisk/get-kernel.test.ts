@@ -29,6 +29,9 @@ test('partitionOffsets and parseFsUuid', () => {
   const json = JSON.stringify({ partitiontable: { label: 'dos', sectorsize: 512, partitions: [{ node: 'x1', start: 2048, size: 100 }, { node: 'x2', start: 4096, size: 100 }] } });
   expect(partitionOffsets(json)).toEqual([1048576, 2097152]);
   expect(partitionOffsets('{}')).toEqual([]);
+  // Checked against the disk: a table pointing past its end is bad input naming the partition.
+  expect(partitionOffsets(json, { bytes: 4096 * 512 + 100 * 512, what: 'image "x"' })).toEqual([1048576, 2097152]);
+  expect(() => partitionOffsets(json, { bytes: 4096 * 512, what: 'image "x"' })).toThrow('image "x": partition 2 (bytes 2097152 to 2148352) does not fit in the disk (2097152 bytes)');
   expect(parseFsUuid('Filesystem volume name:   cloudimg-rootfs\nFilesystem UUID:          0f4c7a5e-3b1a-4c1e-9a57-0d2b7c6f9e11\n')).toBe('0f4c7a5e-3b1a-4c1e-9a57-0d2b7c6f9e11');
 });
 
