@@ -13,6 +13,7 @@ import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { expectNoLeaks, hostState, kiln, type Run } from '../helpers/kiln.js';
 import { makeTree } from '../spec/fake-tree.js';
+import { snapshotDir } from '../../helpers/snapshot.js';
 
 const work = tempDir('e2e-hostile');
 // The decoy must not lie below a directory the trees link (a decoy in TMPDIR, reached through the tree's
@@ -21,27 +22,13 @@ const decoy = fs.mkdtempSync('/var/tmp/kiln-e2e-decoy-');
 const F = path.join(work, 'flavours');
 const LINKED = ['etc', 'usr', 'tmp', 'proc', 'dev', 'boot'] as const;
 
-/** Every entry under dir with its type, mode, time and content. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of fs.readdirSync(d).sort()) {
-      const p = path.join(d, n);
-      const st = fs.lstatSync(p);
-      out.push(`${path.relative(dir, p)} ${st.mode.toString(8)} ${st.mtimeMs} ${st.isFile() ? fs.readFileSync(p, 'hex') : st.isSymbolicLink() ? fs.readlinkSync(p) : ''}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Runs kiln while checking the decoy every 50 ms; returns the run and every moment the decoy differed. */
 async function watched(args: string[], opts: Parameters<typeof kiln>[1] = {}): Promise<{ r: Run; changes: string[] }> {
-  const before = snapshot(decoy);
+  const before = snapshotDir(decoy);
   const changes: string[] = [];
   const timer = setInterval(() => {
-    const now = snapshot(decoy);
+    const now = snapshotDir(decoy);
     if (now.join('\n') !== before.join('\n')) changes.push(now.filter((l) => !before.includes(l)).join(', ') || 'an entry went away');
   }, 50);
   try {
@@ -49,7 +36,7 @@ async function watched(args: string[], opts: Parameters<typeof kiln>[1] = {}): P
     return { r, changes };
   } finally {
     clearInterval(timer);
-    const after = snapshot(decoy);
+    const after = snapshotDir(decoy);
     if (after.join('\n') !== before.join('\n')) changes.push(`after: ${after.filter((l) => !before.includes(l)).join(', ') || 'an entry went away'}`);
   }
 }

@@ -12,21 +12,8 @@ import { sourceDateEpoch } from '../../../lib/output/epoch.js';
 import { existsInTree, hostPath, writeInTree } from '../../../lib/rootfs/paths.js';
 import { Scope } from '../../../lib/scope/index.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { snapshotDir } from '../../helpers/snapshot.js';
 
-/** Every file under dir with its mode, time and content: what "unchanged" means for the decoy. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of fs.readdirSync(d).sort()) {
-      const p = path.join(d, n);
-      const st = fs.lstatSync(p);
-      out.push(`${path.relative(dir, p)} ${st.mode.toString(8)} ${st.mtimeMs} ${st.isFile() ? fs.readFileSync(p, 'hex') : ''}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 // The decoy must not lie below a directory the trees link (their /tmp leads to it: a decoy in TMPDIR would make
 // the tree's /tmp a loop); /dev/shm is a world-writable tmpfs on every Linux.
@@ -55,7 +42,7 @@ function hostile(kind: 'absolute' | 'dotdot'): { root: string; decoy: string } {
 describe.each(['absolute', 'dotdot'] as const)('a tree whose top directories are %s links to a decoy', (kind) => {
   test('paths resolve inside the tree; nothing kiln writes, renames or reads reaches the decoy', async () => {
     const { root, decoy } = hostile(kind);
-    const before = snapshot(decoy);
+    const before = snapshotDir(decoy);
     expect(hostPath(root, 'etc/resolv.conf').startsWith(`${root}/`)).toBe(true);
     expect(existsInTree(root, '/etc/os-release')).toBe(false);
     expect(treeShell(root)).toBe('/bin/sh');
@@ -64,7 +51,7 @@ describe.each(['absolute', 'dotdot'] as const)('a tree whose top directories are
     replaceFile(scope, root, 'etc/resolv.conf', 'nameserver 198.51.100.1\n');
     replaceFile(scope, root, 'usr/sbin/policy-rc.d', 'exit 101\n', 0o755);
     ensureHostResolvConf(scope, root);
-    expect(snapshot(decoy)).toEqual(before);
+    expect(snapshotDir(decoy)).toEqual(before);
     await scope.close();
     // The boot configuration, a file written into the tree, the manifest's packages and the epoch.
     writeBootConfig(root, { rootUuid: '00000000-0000-4000-8000-000000000001', kernel: { version: '6.1', vmlinuz: '/boot/vmlinuz-6.1', initrd: '/boot/initrd.img-6.1' } });
@@ -72,7 +59,7 @@ describe.each(['absolute', 'dotdot'] as const)('a tree whose top directories are
     writeInTree(root, 'usr/lib/kiln/first-boot.d/x', 'echo\n', 0o755);
     expect(readInstalled(root)).toEqual({ os: { id: 'linux', versionId: undefined, prettyName: undefined }, packages: [] });
     expect(sourceDateEpoch({}, root).seconds).not.toBe(2_000_000_000);
-    expect(snapshot(decoy)).toEqual(before);
+    expect(snapshotDir(decoy)).toEqual(before);
   });
 });
 
