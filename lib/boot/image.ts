@@ -31,14 +31,14 @@ export function parseImageInfo(json: string, file: string, what: string): DiskFo
   return known;
 }
 
-export async function detectDisk(file: string, what: string): Promise<Disk> {
-  const d = await readDiskInfo(file, what);
+export async function detectDisk(file: string, what: string, opts: { allowBacking?: boolean } = {}): Promise<Disk> {
+  const d = await readDiskInfo(file, what, opts);
   return { file: d.file, format: d.format };
 }
 
 /** The disk's format and virtual size (bytes): a self-contained image's, as qemu-img reads it in that format. */
-export async function readDiskInfo(file: string, what: string): Promise<Disk & { virtualSize: number; qcow2Compression?: string }> {
-  const { format: found } = selfContainedDisk(file, what);
+export async function readDiskInfo(file: string, what: string, opts: { allowBacking?: boolean } = {}): Promise<Disk & { virtualSize: number; qcow2Compression?: string }> {
+  const { format: found } = selfContainedDisk(file, what, opts);
   // --force-share: readable even while another QEMU has the image open; never takes a write lock.
   const r = await run('qemu-img', ['info', '--force-share', '-f', found, '--output=json', file], { allowFailure: true });
   if (r.exitCode !== 0) {

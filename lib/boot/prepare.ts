@@ -52,8 +52,9 @@ export interface Prepared {
 export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prepared> {
   checkBootOptions(opts);
   const disks: Disk[] = [];
-  if (opts.image !== undefined) disks.push(await detectDisk(opts.image, 'IMAGE'));
-  for (const d of opts.disks ?? []) disks.push(await detectDisk(d, '--disk'));
+  const allow = { allowBacking: opts.allowBackingFile === true };
+  if (opts.image !== undefined) disks.push(await detectDisk(opts.image, 'IMAGE', allow));
+  for (const d of opts.disks ?? []) disks.push(await detectDisk(d, '--disk', allow));
   const accel = await chooseAccel(opts.accel ?? 'auto');
   const dir = await scope.acquire(
     'remove the boot directory',

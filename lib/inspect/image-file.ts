@@ -7,6 +7,7 @@
  * always tells qemu the format found here.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { DISK_FORMATS, type DiskFormat } from '../boot/types.js';
 import { invalid } from '../errors/index.js';
 
@@ -17,6 +18,8 @@ export interface ImageFileHeader {
   readonly format: DiskFormat | OtherFormat;
   /** The other files the header refers to, each described ('backing file "/x"'); empty when self-contained. */
   readonly references: readonly string[];
+  /** The backing file (qcow2, QED) or parent (VMDK) among them: its name as written, and its description there. */
+  readonly backing?: { readonly name: string; readonly reference: string };
   /** The file's size in bytes. */
   readonly bytes: number;
 }
@@ -43,7 +46,9 @@ export function inspectImageFile(file: string): ImageFileHeader {
 
 type Reader = (offset: number, length: number) => Buffer;
 
-function classify(head: Buffer, read: Reader, bytes: number): Omit<ImageFileHeader, 'bytes'> {
+type Header = Omit<ImageFileHeader, 'bytes'>;
+
+function classify(head: Buffer, read: Reader, bytes: number): Header {
   const ascii = (at: number, s: string) => head.length >= at + s.length && head.toString('latin1', at, at + s.length) === s;
   if (ascii(0, 'QFI\xfb')) return qcow(head, read);
   if (ascii(0, 'KDMV')) return vmdkSparse(head, read);
@@ -64,16 +69,18 @@ function classify(head: Buffer, read: Reader, bytes: number): Omit<ImageFileHead
 const QCOW2_INCOMPAT_DATA_FILE = 1n << 2n;
 const QCOW2_EXT_DATA_FILE = 0x44415441;
 
-function qcow(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
+function qcow(head: Buffer, read: Reader): Header {
   // Too short to name anything: qemu-img refuses it itself (and says why).
   if (head.length < 72) return { format: 'qcow2', references: [] };
   const version = head.readUInt32BE(4);
   const refs: string[] = [];
   const backingOffset = head.readBigUInt64BE(8);
   const backingSize = head.readUInt32BE(16);
+  let backing: Header['backing'];
   if (backingOffset !== 0n) {
     const name = read(Number(backingOffset), Math.min(backingSize, 4096)).toString('utf8');
-    refs.push(`backing file "${name}"`);
+    backing = { name, reference: `backing file "${name}"` };
+    refs.push(backing.reference);
   }
   if (version === 1) return { format: 'qcow', references: refs };
   if (version >= 3 && head.length >= 104) {
@@ -81,7 +88,7 @@ function qcow(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
     const name = extension(head, head.readUInt32BE(100), QCOW2_EXT_DATA_FILE);
     if (dataFile || name !== undefined) refs.push(`external data file ${name === undefined ? '(named by the caller)' : `"${name}"`}`);
   }
-  return { format: 'qcow2', references: refs };
+  return { format: 'qcow2', references: refs, ...(backing ? { backing } : {}) };
 }
 
 /** The data of a qcow2 header extension of `type`, read from the header's first bytes. */
@@ -97,7 +104,7 @@ function extension(head: Buffer, start: number, type: number): string | undefine
   return undefined;
 }
 
-function vmdkSparse(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
+function vmdkSparse(head: Buffer, read: Reader): Header {
   if (head.length < 44) return { format: 'vmdk', references: [] };
   const capacity = head.readBigUInt64LE(12);
   const descOffset = Number(head.readBigUInt64LE(28));
@@ -106,7 +113,9 @@ function vmdkSparse(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> 
   // qemu looks for the parent in the 10 KiB at 0x200 whatever the header says, anywhere in the text.
   const parentArea = `${read(0x200, 20 * 512).toString('latin1')}\n${text}`;
   // A sparse extent with capacity 0 is a descriptor in disguise: qemu opens the extents it lists.
-  return { format: 'vmdk', references: descriptorReferences(text, capacity === 0n, parentArea) };
+  const references = descriptorReferences(text, capacity === 0n, parentArea);
+  const parent = /parentFileNameHint\s*=\s*"([^"]*)"/.exec(parentArea)?.[1];
+  return { format: 'vmdk', references, ...(parent ? { backing: { name: parent, reference: `parent "${parent}"` } } : {}) };
 }
 
 /** qemu's test for a text VMDK descriptor: comment and blank lines, then version=N. */
@@ -131,11 +140,11 @@ function descriptorReferences(text: string, extentsOpened: boolean, parentArea =
 }
 
 /** QED (little-endian): features bit 0 means a backing file, named at the offset and size in the header. */
-function qed(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
+function qed(head: Buffer, read: Reader): Header {
   if (head.length < 64) return { format: 'qed', references: [] };
   if ((head.readBigUInt64LE(16) & 1n) === 0n) return { format: 'qed', references: [] };
   const name = read(head.readUInt32LE(56), Math.min(head.readUInt32LE(60), 4096)).toString('utf8');
-  return { format: 'qed', references: [`backing file "${name}"`] };
+  return { format: 'qed', references: [`backing file "${name}"`], backing: { name, reference: `backing file "${name}"` } };
 }
 
 /** A block device's size, from sysfs (fstat gives 0). */
@@ -151,7 +160,7 @@ function blockDeviceBytes(rdev: number): number {
 
 const VHD_DIFFERENCING = 4;
 
-function vhd(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
+function vhd(head: Buffer, read: Reader): Header {
   if (head.length < 64 || head.readUInt32BE(60) !== VHD_DIFFERENCING) return { format: 'vpc', references: [] };
   // The dynamic header (at the footer's data offset) holds the parent's name, UTF-16 big-endian.
   const dyn = read(Number(head.readBigUInt64BE(16)), 1024);
@@ -162,13 +171,23 @@ function vhd(head: Buffer, read: Reader): Omit<ImageFileHeader, 'bytes'> {
 /**
  * The format of a disk image kiln may hand to qemu-img or QEMU: one it reads, referring to no other file.
  * Anything else is bad input (exit 2) naming the file and what it refers to; nothing has read it but this.
+ * With `allowBacking` (`kiln boot --allow-backing-file`: an overlay of an image the user trusts), a backing
+ * file is accepted when it exists and is itself such an image (checked down the chain); any other
+ * reference (a data file, extents) still is not.
  */
-export function selfContainedDisk(file: string, what: string): { format: DiskFormat; bytes: number } {
+export function selfContainedDisk(file: string, what: string, opts: { allowBacking?: boolean } = {}, depth = 0): { format: DiskFormat; bytes: number } {
   let h: ImageFileHeader;
   try {
     h = inspectImageFile(file);
   } catch (e) {
     throw invalid(`${what} "${file}" cannot be read: ${(e as Error).message}`);
+  }
+  if (opts.allowBacking && h.backing !== undefined) {
+    const backing = path.resolve(path.dirname(file), h.backing.name);
+    if (depth >= 16) throw invalid(`${what} "${file}": its chain of backing files is longer than 16`);
+    if (!fs.existsSync(backing)) throw invalid(`${what} "${file}": its backing file "${backing}" does not exist`);
+    selfContainedDisk(backing, `the backing file of "${file}"`, opts, depth + 1);
+    h = { ...h, references: h.references.filter((r) => r !== h.backing?.reference) };
   }
   if (h.references.length > 0) {
     throw invalid(

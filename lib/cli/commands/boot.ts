@@ -15,6 +15,7 @@ interface BootFlags {
   timeout: string;
   expect?: string;
   efi?: boolean;
+  allowBackingFile?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -60,6 +61,7 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     ...(f.initrd !== undefined ? { initrd: f.initrd } : {}),
     ...(f.append !== undefined ? { append: f.append } : {}),
     efi: f.efi === true,
+    allowBackingFile: f.allowBackingFile === true,
     persist: f.persist === true,
     accel: f.accel ?? 'auto',
     ...(memoryMb !== undefined ? { memoryMb } : {}),
@@ -92,6 +94,7 @@ export function bootCommand(): Command {
     .option('--timeout <seconds>', 'give up after this long', String(DEFAULT_TIMEOUT_S))
     .option('--expect <regex>', 'a console line that means success (default: a login prompt)')
     .option('--efi', 'boot with UEFI firmware (OVMF)')
+    .option('--allow-backing-file', 'boot an overlay: accept a qcow2 whose backing file is a self-contained image (any other reference is still refused)')
     .option('--kernel <file>', 'boot this kernel directly (with --initrd, --append)')
     .option('--initrd <file>', 'the initramfs for --kernel')
     .option('--append <args>', 'kernel command line for --kernel (console=ttyS0 is added unless a console= is given)')

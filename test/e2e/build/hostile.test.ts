@@ -131,6 +131,22 @@ describe('raw and qcow2 images (no partition table) whose /usr, /tmp, /proc, /de
   });
 });
 
+test('a partition table pointing past the end of the disk: get-kernel and pack --image exit 2 naming the partition', async () => {
+  const disk = path.join(work, 'bad-table.raw');
+  const mbr = Buffer.alloc(4 * 2 ** 20);
+  mbr.writeUInt8(0x83, 446 + 4); // partition 1: Linux, from sector 2048, 1,000,000 sectors (the disk has 8,192)
+  mbr.writeUInt32LE(2048, 446 + 8);
+  mbr.writeUInt32LE(1_000_000, 446 + 12);
+  mbr[510] = 0x55;
+  mbr[511] = 0xaa;
+  fs.writeFileSync(disk, mbr);
+  for (const [bin, args] of [['disk-image-get-kernel', ['-d', work, disk]], ['kiln', ['pack', '--image', disk, '--test-only', path.join(work, 'spec.yaml')]]] as const) {
+    const r = await kiln([...args], { bin });
+    expect([bin, r.code]).toEqual([bin, 2]);
+    expect(r.stderr).toMatch(/partition 1 \(bytes 1048576 to 513048576\) does not fit in the disk \(4194304 bytes\)/);
+  }
+});
+
 test('a build whose root.d turns /etc, /tmp, /proc, /dev and /boot into links to the decoy: chroot, hooks, outputs and manifest stay in the tree', async () => {
   const out = path.join(work, 'out');
   fs.mkdirSync(out, { recursive: true });

@@ -92,7 +92,7 @@ test('booted on a larger disk: devuser logs in with its key and sudo, host keys 
   // An overlay with a 6 GiB virtual size over the ~1 GiB image: the disk is larger than the image.
   expect(sh('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', `${prefix}.qcow2`, '-F', 'qcow2', disk, '6G']).status).toBe(0);
   const { key } = testHome();
-  await withBootedImage({ image: disk, persist: true, sshKey: key, sshUser: USER, timeoutS: 300, consoleLog: `${prefix}.boot.log` }, async (vm) => {
+  await withBootedImage({ image: disk, allowBackingFile: true, persist: true, sshKey: key, sshUser: USER, timeoutS: 300, consoleLog: `${prefix}.boot.log` }, async (vm) => {
     const run = async (cmd: string) => {
       const r = await vm.ssh(cmd);
       expect({ cmd, exitCode: r.exitCode, stderr: r.exitCode === 0 ? '' : r.stderr }).toEqual({ cmd, exitCode: 0, stderr: '' });

@@ -100,8 +100,10 @@ describe('a wrong checksum leaves no bootable image', () => {
   const payload = path.join(DIR, 'small.raw');
   const target = path.join(DIR, 'old-disk.raw');
   beforeAll(() => {
-    // An 8 MiB "image" with a boot signature, and a target disk full of an old pattern.
+    // An 8 MiB "image" with a boot signature (an empty partition table: random entries would be a damaged
+    // table, which get-kernel refuses as such), and a target disk full of an old pattern.
     const data = crypto.randomBytes(8 * MiB);
+    data.fill(0, 446, 510);
     data[510] = 0x55;
     data[511] = 0xaa;
     fs.writeFileSync(payload, data);

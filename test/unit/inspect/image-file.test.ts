@@ -91,6 +91,21 @@ describe('images that refer to other files are refused (exit 2) naming the refer
     }
   });
 
+  test('--allow-backing-file (an overlay to boot): a backing chain of self-contained images passes; a data file down the chain, or a missing backing file, does not', () => {
+    const overlay = make('overlay.qcow2', ['-f', 'qcow2', '-b', base, '-F', 'raw']);
+    expect(selfContainedDisk(overlay, 'IMAGE', { allowBacking: true }).format).toBe('qcow2');
+    const top = make('top.qcow2', ['-f', 'qcow2', '-b', overlay, '-F', 'qcow2']);
+    expect(selfContainedDisk(top, 'IMAGE', { allowBacking: true }).format).toBe('qcow2');
+    const withData = make('backed-by-data.qcow2', ['-f', 'qcow2', '-o', `data_file=${path.join(dir, 'data2.raw')}`]);
+    const onData = make('on-data.qcow2', ['-f', 'qcow2', '-b', withData, '-F', 'qcow2']);
+    expect(() => selfContainedDisk(onData, 'IMAGE', { allowBacking: true })).toThrow(`the backing file of "${onData}" "${withData}" (qcow2) refers to other files: external data file`);
+    const gone = path.join(dir, 'gone.raw');
+    fs.writeFileSync(gone, Buffer.alloc(1 << 20));
+    const orphan = make('orphan.qcow2', ['-f', 'qcow2', '-b', gone, '-F', 'raw']);
+    fs.rmSync(gone);
+    expect(() => selfContainedDisk(orphan, 'IMAGE', { allowBacking: true })).toThrow(`its backing file "${gone}" does not exist`);
+  });
+
   test('readDiskInfo refuses before qemu-img reads anything', async () => {
     const file = make('backed.qcow2', ['-f', 'qcow2', '-b', base, '-F', 'raw']);
     await expect(readDiskInfo(file, 'publish')).rejects.toMatchObject({ kind: 'invalid', message: expect.stringContaining(`backing file "${base}"`) });
