@@ -10,6 +10,7 @@ import { detectDisk } from './image.js';
 import { findFreePort } from './session.js';
 import { findSshKey } from './ssh.js';
 import type { BootOptions, Disk } from './types.js';
+import { scopedTempDir } from '../scope/temp.js';
 
 export const DEFAULT_TIMEOUT_S = 300;
 
@@ -56,11 +57,7 @@ export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prep
   if (opts.image !== undefined) disks.push(await detectDisk(opts.image, 'IMAGE', allow));
   for (const d of opts.disks ?? []) disks.push(await detectDisk(d, '--disk', allow));
   const accel = await chooseAccel(opts.accel ?? 'auto');
-  const dir = await scope.acquire(
-    'remove the boot directory',
-    () => fs.promises.mkdtemp(path.join(os.tmpdir(), 'kiln-boot-')),
-    (d) => fs.promises.rm(d, { recursive: true, force: true }),
-  );
+  const dir = await scopedTempDir(scope, 'kiln-boot', 'remove the boot directory');
   let efi: QemuPlan['efi'];
   if (opts.efi) {
     for (const f of [OVMF_CODE, OVMF_VARS]) {

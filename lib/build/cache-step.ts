@@ -2,8 +2,6 @@
  * The step cache in a build: which steps hit, which missed and why, where the build resumes, and the
  * stores after each step that ran. `kiln plan` shows the same outlook without building.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
 import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheStepName, type ExtraDataProbe, type StepInputs } from '../cache/inputs.js';
@@ -17,6 +15,7 @@ import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages } from './packages.js';
 import { probeExtraData } from './host-probe.js';
 import { stageHooks, stageNameMaps } from './stage.js';
+import { withTempDir } from '../scope/temp.js';
 
 export type StepState = 'hit' | 'miss' | 'empty' | 'covered' | 'uncacheable' | 'off';
 
@@ -131,8 +130,7 @@ export function logStatuses(log: Logger, statuses: readonly StepStatus[]): void 
  * in a temporary directory, as the build will, and looks each step up. Reads the cache, writes nothing.
  */
 export async function cacheOutlook(config: BuildConfig, plan: BuildPlan, log: Logger): Promise<StepStatus[]> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-plan-'));
-  try {
+  return withTempDir('kiln-plan', async (work) => {
     const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
     const { envFiles } = stageHooks(plan, dirs.hooks);
     const mirror = baseMirror(config, plan);
@@ -143,9 +141,7 @@ export async function cacheOutlook(config: BuildConfig, plan: BuildPlan, log: Lo
     const cache = config.settings.cache ? StepCache.under(config.settings.imageCache) : undefined;
     const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
     return stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, undefined, extraData), config.settings.output);
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Stores the tree after a step that ran (a miss), records the lineage, and keeps the cache in its limit. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { invalid } from '../errors/index.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import { existsInTree, hostPath, writeInTree } from '../rootfs/paths.js';
+import { SHELL_HOOK_ORDER } from '../flavours/phases.js';
 
 export const FIRST_BOOT_DIR = 'usr/lib/kiln/first-boot.d';
 const RUNNER = 'usr/lib/kiln/first-boot';
@@ -22,7 +23,7 @@ mkdir -p /var/lib/kiln
 date -u +%FT%TZ > /var/lib/kiln/first-boot.done
 log=/var/log/kiln-first-boot.log
 status=0
-for name in $(ls /${FIRST_BOOT_DIR} | LC_ALL=C sort -n); do
+for name in $(ls /${FIRST_BOOT_DIR} | ${SHELL_HOOK_ORDER}); do
   echo "kiln-first-boot: running $name" | tee -a "$log"
   { /${FIRST_BOOT_DIR}/"$name" 2>&1; echo $? > /run/kiln-first-boot.rc; } | tee -a "$log"
   rc=$(cat /run/kiln-first-boot.rc)

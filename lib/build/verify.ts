@@ -12,6 +12,7 @@ import { hasCommand, run } from '../exec/index.js';
 import { describeDiskOffset } from '../disk/locate.js';
 import { makeBuildPlan, type BuildKind } from '../plan/build-plan.js';
 import { runBuild } from './run.js';
+import { withTempDir } from '../scope/temp.js';
 
 /**
  * After a build: builds again with --no-cache under OUTPUT_DIR/.kiln-verify-XXXX/ (same file names, so the
@@ -21,8 +22,8 @@ export async function verifyBuild(config: BuildConfig, flavours: readonly string
   const out = path.resolve(config.settings.output);
   const base = path.basename(out);
   const say = (line: string) => (config.settings.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const dir = fs.mkdtempSync(path.join(path.dirname(out), '.kiln-verify-'));
-  try {
+  // Beside the output (the same filesystem, the same names), removed whatever happens.
+  await withTempDir('.kiln-verify', async (dir) => {
     const second: BuildConfig = { ...config, settings: { ...config.settings, cache: false, boot: false, verify: false, output: path.join(dir, base) } };
     say(`kiln: --verify: building again with --no-cache in ${dir}`);
     await runBuild(second, makeBuildPlan(second, [...flavours], kind));
@@ -35,9 +36,7 @@ export async function verifyBuild(config: BuildConfig, flavours: readonly string
       });
     }
     say(`kiln: --verify: all ${verdicts.length} files identical to a --no-cache rebuild`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  }, path.dirname(out));
 }
 
 export interface FileVerdict {

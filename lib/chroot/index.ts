@@ -12,7 +12,7 @@ import { existsInTree, hostPath } from '../rootfs/paths.js';
 import { Scope } from '../scope/index.js';
 
 export const HOOKS_INSIDE = '/tmp/in_target.d';
-export const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 
 export interface ChrootOptions {
   /** Host directory with the staged hooks (TMP_HOOKS_PATH), bound read-only at /tmp/in_target.d. */

@@ -10,10 +10,10 @@ import { publishCommand } from './commands/publish.js';
 import { cacheCommand } from './commands/cache.js';
 import { installCommand } from './commands/install.js';
 import { isDebug } from './state.js';
+import { KILN_VERSION } from '../version.js';
 
 export type Entry = 'kiln' | 'disk-image-create' | 'ramdisk-image-create' | 'disk-image-get-kernel' | 'image-pack';
 
-const VERSION = '0.1.0';
 
 /** The command tree for an entry point: `kiln` with subcommands, or one alias with diskimage-builder's spelling. */
 export function program(entry: Entry): Command {
@@ -21,7 +21,7 @@ export function program(entry: Entry): Command {
     case 'kiln': {
       const root = new Command('kiln')
         .description('build disk images from flavours, check them against specs, and prove they boot')
-        .version(VERSION);
+        .version(KILN_VERSION);
       root.addCommand(buildCommand('build', 'disk'));
       root.addCommand(buildCommand('ramdisk', 'ramdisk'));
       root.addCommand(getKernelCommand('get-kernel'));
@@ -35,13 +35,13 @@ export function program(entry: Entry): Command {
       return root;
     }
     case 'disk-image-create':
-      return buildCommand(entry, 'disk').version(VERSION);
+      return buildCommand(entry, 'disk').version(KILN_VERSION);
     case 'ramdisk-image-create':
-      return buildCommand(entry, 'ramdisk').version(VERSION);
+      return buildCommand(entry, 'ramdisk').version(KILN_VERSION);
     case 'disk-image-get-kernel':
-      return getKernelCommand(entry).version(VERSION);
+      return getKernelCommand(entry).version(KILN_VERSION);
     case 'image-pack':
-      return packCommand(entry).version(VERSION);
+      return packCommand(entry).version(KILN_VERSION);
   }
 }
 

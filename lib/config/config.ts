@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import dotenv from 'dotenv';
 import { invalid } from '../errors/index.js';
-import { SETTINGS, type BuildSettings, type Setting } from './settings.js';
+import { SETTINGS, type BuildSettings, type Setting, type SettingKey } from './settings.js';
 
 /** What the command line gave for one setting: a string value, or true for a switch. */
 export type CliValue = string | string[] | boolean;
@@ -46,6 +46,15 @@ export function resolveConfig(
     env: Object.freeze(merged),
     envFile,
   });
+}
+
+/**
+ * One setting as a command without the build options resolves it (kiln cache): its own option's raw value
+ * if given, else its environment variable, else its default — the settings table's, not a copy.
+ */
+export function settingOf<K extends SettingKey>(key: K, env: NodeJS.ProcessEnv, raw?: string): BuildSettings[K] {
+  const s = SETTINGS.find((x) => x.key === key) as Setting;
+  return resolveOne(s, raw, {}, env, undefined) as BuildSettings[K];
 }
 
 function resolveOne(

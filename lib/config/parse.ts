@@ -1,5 +1,6 @@
 import { invalid } from '../errors/index.js';
 import { FORMATS, isFormat, type Format } from '../output/formats.js';
+import { DEBIAN_ARCHES, debianArch } from '../distro/arch.js';
 
 /** Parsers for setting values. Each names the setting (`where`) in its error. */
 
@@ -44,29 +45,15 @@ export function parseSize(raw: string, where: string, what = 'an image'): number
   return bytes;
 }
 
-const ARCH_ALIASES: Record<string, string> = {
-  amd64: 'amd64',
-  x86_64: 'amd64',
-  x64: 'amd64',
-  arm64: 'arm64',
-  aarch64: 'arm64',
-  i386: 'i386',
-  ia32: 'i386',
-  armhf: 'armhf',
-  ppc64el: 'ppc64el',
-  ppc64le: 'ppc64el',
-  s390x: 's390x',
-};
-
 /** Debian's name for an architecture (x86_64 → amd64). */
 export function parseArch(raw: string, where: string): string {
-  const arch = ARCH_ALIASES[raw.trim().toLowerCase()];
-  if (!arch) throw invalid(`${where}: unknown architecture "${raw}" (known: ${[...new Set(Object.values(ARCH_ALIASES))].join(', ')})`);
+  const arch = debianArch(raw);
+  if (!arch) throw invalid(`${where}: unknown architecture "${raw}" (known: ${DEBIAN_ARCHES.join(', ')})`);
   return arch;
 }
 
 export function hostArch(): string {
-  return ARCH_ALIASES[process.arch] ?? process.arch;
+  return debianArch(process.arch) ?? process.arch;
 }
 
 export function parseChoice<T extends string>(choices: readonly T[]) {

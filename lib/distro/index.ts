@@ -4,6 +4,9 @@
  */
 export type Family = 'apt' | 'dnf' | 'zypper';
 
+/** The PATH root's commands run with inside a tree or on a target host (hooks add their own directories). */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 export interface PackageManager {
   readonly family: Family;
   /** Refreshes package lists (argv), or undefined when the family needs no separate step. */

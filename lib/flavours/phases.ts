@@ -47,6 +47,12 @@ export function compareHookNames(a: string, b: string): number {
   return compareBytes(a, b);
 }
 
+/**
+ * The same order in shell, for the scripts kiln puts where hooks run without it (dib-run-parts, the
+ * first-boot runner): names on stdin, one per line, come out in compareHookNames' order.
+ */
+export const SHELL_HOOK_ORDER = 'LC_ALL=C sort -n';
+
 function leadingNumber(name: string): bigint {
   const m = /^[0-9]+/.exec(name);
   return m ? BigInt(m[0]) : 0n;

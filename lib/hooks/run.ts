@@ -8,7 +8,8 @@ import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import type { Logger } from '../log/index.js';
-import { CHROOT_PATH, ensureHostResolvConf, HOOKS_INSIDE, treeShell } from '../chroot/index.js';
+import { ensureHostResolvConf, HOOKS_INSIDE, treeShell } from '../chroot/index.js';
+import { SYSTEM_PATH } from '../distro/index.js';
 import { Scope } from '../scope/index.js';
 
 export interface HookContext {
@@ -105,7 +106,7 @@ export function chrootEnv(env: Readonly<Record<string, string>>): Record<string,
   // The caller's temporary directory is a host path: inside the tree it does not exist (a package's
   // maintainer script running mktemp there fails), so the tree's own /tmp is the temporary directory.
   const { TMP: _tmp, TEMP: _temp, TEMPDIR: _tempdir, ...rest } = env;
-  return { ...rest, TMPDIR: '/tmp', PATH: `${CHROOT_PATH}:${HOOKS_INSIDE}/bin:${HOOKS_INSIDE}/helpers`, TMP_HOOKS_PATH: HOOKS_INSIDE };
+  return { ...rest, TMPDIR: '/tmp', PATH: `${SYSTEM_PATH}:${HOOKS_INSIDE}/bin:${HOOKS_INSIDE}/helpers`, TMP_HOOKS_PATH: HOOKS_INSIDE };
 }
 
 /** On the host: the caller's PATH, then the flavours' bin/ and kiln's helpers. */

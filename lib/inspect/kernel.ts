@@ -5,7 +5,6 @@
  * read-only. The image itself is only ever read.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { detectDisk } from '../boot/image.js';
 import { failed, invalid } from '../errors/index.js';
@@ -13,6 +12,7 @@ import { run } from '../exec/index.js';
 import { writeAtomically } from '../output/atomic.js';
 import { newestFirst } from '../ramdisk/modules.js';
 import type { Scope } from '../scope/index.js';
+import { scopedTempDir } from '../scope/temp.js';
 
 export interface DirEntry {
   readonly name: string;
@@ -103,11 +103,7 @@ export async function extractKernel(scope: Scope, image: string, dir: string, pr
   const disk = await detectDisk(image, 'image');
   let raw = image;
   if (disk.format !== 'raw') {
-    const tmp = await scope.acquire(
-      'remove the temporary raw copy',
-      () => fs.promises.mkdtemp(path.join(os.tmpdir(), 'kiln-get-kernel-')),
-      (d) => fs.promises.rm(d, { recursive: true, force: true }),
-    );
+    const tmp = await scopedTempDir(scope, 'kiln-get-kernel', 'remove the temporary raw copy');
     raw = path.join(tmp, 'image.raw');
     await run('qemu-img', ['convert', '--force-share', '-f', disk.format, '-O', 'raw', image, raw], { label: `qemu-img convert ${image}` });
   }

@@ -27,6 +27,7 @@ import { findOs, installable, loadCatalogue, type OsEntry } from './osinfo.js';
 import { activityTable, type Progress } from './progress.js';
 import { freeUdpPort, type InstallOutcome } from './vm.js';
 import { qemuBackend } from './backend.js';
+import { scopedTempDir } from '../scope/temp.js';
 
 export interface InstallSettings {
   readonly os: string;
@@ -195,8 +196,7 @@ export async function runInstall(s: InstallSettings, log: Logger): Promise<void>
 
 async function installIn(p: InstallPlan, s: InstallSettings, bundle: string, log: Logger): Promise<void> {
   await withScope(async (scope) => {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-install-'));
-    scope.defer('remove the install work directory', () => fs.rmSync(work, { recursive: true, force: true }));
+    const work = await scopedTempDir(scope, 'kiln-install', 'remove the install work directory');
     const disk = path.join(work, 'disk.qcow2');
     if (s.installed) {
       const { format } = selfContainedDisk(s.installed, '--installed');

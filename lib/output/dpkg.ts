@@ -4,6 +4,10 @@
  */
 import fs from 'node:fs';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
+import { parseStanzas } from '../distro/deb822.js';
+import { osReleaseOf, UNKNOWN_OS, type OsRelease } from '../distro/os-release.js';
+
+export type { OsRelease };
 
 export interface InstalledPackage {
   readonly name: string;
@@ -19,35 +23,6 @@ export interface InstalledPackage {
   readonly installedSizeKiB: number | undefined;
   /** Names of installed packages this one depends on (Depends and Pre-Depends, resolved). */
   readonly depends: readonly string[];
-}
-
-export interface OsRelease {
-  readonly id: string;
-  readonly versionId: string | undefined;
-  readonly prettyName: string | undefined;
-}
-
-/** Splits deb822 text into stanzas of field → value (continuation lines joined with "\n"). */
-export function parseStanzas(text: string): Map<string, string>[] {
-  const out: Map<string, string>[] = [];
-  let cur = new Map<string, string>();
-  let last: string | undefined;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') {
-      if (cur.size > 0) out.push(cur);
-      cur = new Map();
-      last = undefined;
-    } else if (/^[ \t]/.test(line) && last !== undefined) {
-      cur.set(last, `${cur.get(last) ?? ''}\n${line.slice(1)}`);
-    } else {
-      const i = line.indexOf(':');
-      if (i <= 0) continue;
-      last = line.slice(0, i);
-      cur.set(last, line.slice(i + 1).trim());
-    }
-  }
-  if (cur.size > 0) out.push(cur);
-  return out;
 }
 
 /** Installed packages ("install|hold ok installed"), sorted by name then architecture. */
@@ -87,21 +62,12 @@ export function resolveDepends(field: string, installed: ReadonlySet<string>): s
   return [...out].sort();
 }
 
-export function parseOsRelease(text: string): OsRelease {
-  const kv = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) kv.set(m[1] as string, (m[2] as string).replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1'));
-  }
-  return { id: kv.get('ID') ?? 'linux', versionId: kv.get('VERSION_ID'), prettyName: kv.get('PRETTY_NAME') };
-}
-
 export function readInstalled(tree: string): { os: OsRelease; packages: InstalledPackage[] } {
   // Read as the tree sees them: an image whose /etc or /var is a link never reports the host's packages.
   const status = hostPath(tree, 'var/lib/dpkg/status');
   const osFile = ['etc/os-release', 'usr/lib/os-release'].filter((p) => existsInTree(tree, p)).map((p) => hostPath(tree, p))[0];
   return {
-    os: osFile ? parseOsRelease(fs.readFileSync(osFile, 'utf8')) : { id: 'linux', versionId: undefined, prettyName: undefined },
+    os: osFile ? osReleaseOf(fs.readFileSync(osFile, 'utf8')) : UNKNOWN_OS,
     packages: fs.existsSync(status) ? parseDpkgStatus(fs.readFileSync(status, 'utf8')) : [],
   };
 }

@@ -7,8 +7,8 @@ import { contentUuid } from './content-id.js';
 import type { Scope } from '../scope/index.js';
 import { writeTextAtomically } from './atomic.js';
 import { readInstalled, type InstalledPackage, type OsRelease } from './dpkg.js';
+import { KILN_VERSION } from '../version.js';
 
-export const KILN_VERSION = '0.1.0';
 
 /** What kiln records about the build that made an image (read back by `kiln publish`). */
 export interface BuildInfo {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { invalid } from '../errors/index.js';
 import type { DiskFormat } from '../boot/types.js';
 import { outputFormatOf, withoutImageExtension } from '../boot/image.js';
+import { unameArch } from '../distro/arch.js';
 
 /** qemu-img's format name → Glance's disk_format (the same names as kiln's outputs). */
 export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
@@ -45,8 +46,7 @@ export function readSidecar(image: string): Sidecar | undefined {
 
 /** Debian's architecture names → the ones Glance and Nova use (`uname -m`). */
 export function glanceArch(debArch: string): string {
-  const map: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', i386: 'i686', armhf: 'armv7l', ppc64el: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return map[debArch] ?? debArch;
+  return unameArch(debArch);
 }
 
 /** Properties derived from the build; the user's --property values override them. */

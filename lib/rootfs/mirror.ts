@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
+import { parseStanzas } from '../distro/deb822.js';
 
 export interface AptSource {
   readonly types: readonly string[];
@@ -22,20 +23,9 @@ export interface Mirrors {
 /** Parses a deb822 .sources file. */
 export function parseDeb822(text: string): AptSource[] {
   const out: AptSource[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    let last: string | undefined;
-    for (const raw of stanza.split('\n')) {
-      if (raw.startsWith('#') || raw.trim() === '') continue;
-      if (/^\s/.test(raw) && last) {
-        fields.set(last, `${fields.get(last) ?? ''} ${raw.trim()}`);
-        continue;
-      }
-      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(raw);
-      if (!m) continue;
-      last = (m[1] as string).toLowerCase();
-      fields.set(last, m[2] as string);
-    }
+  for (const stanza of parseStanzas(text)) {
+    // Field names are case-insensitive in .sources files.
+    const fields = new Map([...stanza].map(([k, v]) => [k.toLowerCase(), v]));
     if (!fields.has('uris')) continue;
     if ((fields.get('enabled') ?? 'yes').trim().toLowerCase() === 'no') continue;
     const words = (k: string) => (fields.get(k) ?? '').split(/\s+/).filter((w) => w !== '');

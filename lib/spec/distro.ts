@@ -3,7 +3,10 @@
  * `debian` itself (so package validators raised KeyError on Debian); here every family name maps to
  * itself, and ID_LIKE finds the family of derivatives the table does not list.
  */
+import { parseOsRelease } from '../distro/os-release.js';
 import type { RunContext } from './context.js';
+
+export { parseOsRelease };
 import type { Distro, DistroFamily } from './targets/target.js';
 
 const FAMILIES: Readonly<Record<string, DistroFamily>> = {
@@ -36,23 +39,6 @@ export function familyOf(id: string, like: readonly string[] = []): DistroFamily
     if (family) return family;
   }
   return undefined;
-}
-
-/** Parses os-release text (KEY=value, values optionally quoted). */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(raw);
-    if (!m || m[1] === undefined || m[2] === undefined) continue;
-    let v = m[2].trim();
-    const q = v[0];
-    if ((q === '"' || q === "'") && v.endsWith(q) && v.length >= 2) {
-      v = v.slice(1, -1);
-      if (q === '"') v = v.replace(/\\(["\\$`])/g, '$1');
-    }
-    out[m[1]] = v;
-  }
-  return out;
 }
 
 export function distroFromOsRelease(text: string): Distro | undefined {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { StepCache, type Entry } from '../../cache/store.js';
 import { parseSize } from '../../config/parse.js';
-import { defaultCache } from '../../config/settings.js';
+import { settingOf } from '../../config/config.js';
 import { invalid } from '../../errors/index.js';
 
 interface CacheOpts {
@@ -12,7 +12,7 @@ interface CacheOpts {
 }
 
 function cacheOf(opts: CacheOpts): StepCache {
-  return StepCache.under(path.resolve(opts.imageCache ?? process.env.DIB_IMAGE_CACHE ?? defaultCache()));
+  return StepCache.under(path.resolve(settingOf('imageCache', process.env, opts.imageCache)));
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -58,7 +58,7 @@ export function cacheCommand(): Command {
       .option('--max-size <size>', 'keep at most this much (default: --cache-size, env KILN_CACHE_SIZE, 10G)')
       .option('--older-than <age>', 'remove entries unused for longer than this (30m, 12h, 7d)')
       .action((opts: CacheOpts & { all?: boolean; maxSize?: string; olderThan?: string }) => {
-        const limit = opts.all ? 0 : opts.maxSize !== undefined ? parseSize(opts.maxSize, '--max-size', 'the step cache') : process.env.KILN_CACHE_SIZE ? parseSize(process.env.KILN_CACHE_SIZE, 'KILN_CACHE_SIZE', 'the step cache') : 10 * 2 ** 30;
+        const limit = opts.all ? 0 : opts.maxSize !== undefined ? parseSize(opts.maxSize, '--max-size', 'the step cache') : settingOf('cacheSize', process.env);
         const olderThanMs = opts.olderThan === undefined ? undefined : parseAge(opts.olderThan);
         const cache = cacheOf(opts);
         const removed = cache.prune({ maxBytes: limit, ...(olderThanMs === undefined ? {} : { olderThanMs }) });

@@ -12,6 +12,7 @@ import { run } from '../../exec/index.js';
 import { distroFromOsRelease } from '../distro.js';
 import { quoteShell } from '../shell.js';
 import type { CommandResult, Distro, Target, TargetOutcome, TargetRunOptions } from './target.js';
+import { SYSTEM_PATH } from '../../distro/index.js';
 
 export interface SshHost {
   readonly user: string | undefined;
@@ -127,7 +128,7 @@ export class SshTarget implements Target {
   }
 
   async run(argv: readonly string[], opts: TargetRunOptions = {}): Promise<CommandResult> {
-    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', ...opts.env };
+    const env = { PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...opts.env };
     const r = await this.raw(remoteCommand(argv, env, this.sudo), opts.input);
     // 255 is also a command's own exit code: only ssh's own words make it a transport failure.
     if (r.exitCode === 255 && /^ssh: |^Connection to .* closed|Host key verification failed|^kex_exchange/m.test(r.stderr)) throw sshFailure(this.description, r.stderr);

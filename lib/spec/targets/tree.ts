@@ -10,6 +10,7 @@ import { run } from '../../exec/index.js';
 import { distroFromOsRelease } from '../distro.js';
 import { hostPath } from '../../rootfs/paths.js';
 import type { CommandResult, Distro, Target, TargetOutcome, TargetRunOptions } from './target.js';
+import { SYSTEM_PATH } from '../../distro/index.js';
 
 /** Something that undoes what `enter` did (a lib/scope Scope fits). */
 export interface Entered {
@@ -17,9 +18,9 @@ export interface Entered {
 }
 
 /**
- * SEAM (for the lead to wire to lib/chroot): prepares a tree for commands that change it (mount
- * /proc /sys /dev /dev/pts, resolv.conf, policy-rc.d), e.g. `(root) => enterChroot(root, {...})`.
- * Called once, lazily, before the first command of a reconcile run; never in test-only mode.
+ * Prepares a tree for commands that change it (mounts /proc /sys /dev /dev/pts, puts resolv.conf and
+ * policy-rc.d in place): lib/chroot's enterChroot, passed in by the pack command. Called once, lazily, before
+ * the first command of a reconcile run; never in test-only mode.
  */
 export type EnterTree = (root: string) => Promise<Entered>;
 
@@ -28,7 +29,6 @@ export interface TreeTargetOptions {
   readonly enter?: EnterTree;
 }
 
-export const TREE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const UNKNOWN: Distro = { id: 'unknown', like: [], family: undefined };
 
@@ -70,7 +70,7 @@ export class TreeTarget implements Target {
 
   async run(argv: readonly string[], opts: TargetRunOptions = {}): Promise<CommandResult> {
     await this.ensureEntered();
-    const env = { PATH: TREE_PATH, HOME: '/root', LANG: 'C.UTF-8', ...opts.env };
+    const env = { PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...opts.env };
     const r = await run('chroot', [this.root, ...argv], {
       env,
       allowFailure: true,

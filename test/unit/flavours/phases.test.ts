@@ -1,4 +1,5 @@
-import { compareHookNames, PHASE_NAMES } from '../../../lib/flavours/phases.js';
+import { spawnSync } from 'node:child_process';
+import { compareHookNames, PHASE_NAMES, SHELL_HOOK_ORDER } from '../../../lib/flavours/phases.js';
 
 describe('compareHookNames (run-parts order)', () => {
   test.each([
@@ -18,4 +19,10 @@ describe('compareHookNames (run-parts order)', () => {
       'block-device-size.d', 'block-device.d', 'pre-finalise.d', 'finalise.d', 'cleanup.d', 'first-boot.d',
     ]);
   });
+});
+
+test("one hook order everywhere: the shell's (dib-run-parts, first-boot) sorts names as compareHookNames does", () => {
+  const names = ['10-a', 'a-x', '9-b', '10-A', '02-c', '100-z', '050-mid', 'zz', '1_x', '10-a_b', 'B', '0-first'];
+  const shell = spawnSync('sh', ['-c', SHELL_HOOK_ORDER], { input: `${names.join('\n')}\n`, encoding: 'utf8' }).stdout.trim().split('\n');
+  expect(shell).toEqual([...names].sort(compareHookNames));
 });

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDpkgStatus, parseOsRelease, parseStanzas, resolveDepends } from '../../../lib/output/dpkg.js';
+import { parseStanzas } from '../../../lib/distro/deb822.js';
+import { osReleaseOf } from '../../../lib/distro/os-release.js';
+import { parseDpkgStatus, resolveDepends } from '../../../lib/output/dpkg.js';
 
 const STATUS = fs.readFileSync(path.join(process.cwd(), 'test/fixtures/dpkg/status'), 'utf8');
 
@@ -30,8 +32,10 @@ describe('parseDpkgStatus', () => {
   });
 });
 
-test('parseOsRelease', () => {
-  expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n')).toEqual({
+test('osReleaseOf: the id, version and name (one parser with image specs: escapes in double quotes; no ID is "linux")', () => {
+  expect(osReleaseOf('NAME=x\n')).toEqual({ id: 'linux', versionId: undefined, prettyName: undefined });
+  expect(osReleaseOf('PRETTY_NAME="A \\"quoted\\" name"\nID=debian\n').prettyName).toBe('A "quoted" name');
+  expect(osReleaseOf('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n')).toEqual({
     id: 'debian',
     versionId: '12',
     prettyName: 'Debian GNU/Linux 12 (bookworm)',
