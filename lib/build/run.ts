@@ -64,7 +64,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
   try {
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn(scope, config, plan, log, specs));
+    const result = await withScope((scope) => buildIn({ scope, config, plan, log, specs }));
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
@@ -88,17 +88,26 @@ export interface BuildResult {
   readonly ramdisk?: RamdiskResult;
 }
 
-async function buildIn(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, specs: readonly FlavourSpec[]): Promise<BuildResult> {
-  const s = config.settings;
-  const work = await createWorkDir(scope, s.tmpfs);
+/** One build: what every stage of the pipeline reads. */
+interface BuildContext {
+  readonly scope: Scope;
+  readonly config: BuildConfig;
+  readonly plan: BuildPlan;
+  readonly log: Logger;
+  readonly specs: readonly FlavourSpec[];
+}
+
+async function buildIn(b: BuildContext): Promise<BuildResult> {
+  const work = await createWorkDir(b.scope, b.config.settings.tmpfs);
   try {
-    return await buildInWork(scope, config, plan, log, specs, work);
+    return await buildInWork(b, work);
   } catch (e) {
     throw (await workDirFull(e, work)) ?? e;
   }
 }
 
-async function buildInWork(scope: Scope, config: BuildConfig, plan: BuildPlan, log: Logger, specs: readonly FlavourSpec[], work: string): Promise<BuildResult> {
+async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> {
+  const { scope, config, plan, log, specs } = b;
   const s = config.settings;
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
   for (const d of [dirs.root, dirs.image]) fs.mkdirSync(d, { recursive: true });

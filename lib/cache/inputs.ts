@@ -20,19 +20,23 @@ import path from 'node:path';
 import { PHASE_NAMES } from '../flavours/phases.js';
 import type { PackagePhase, PhasePackages } from '../packages/installs.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import { PHASES, type CacheStepName } from '../flavours/phases.js';
 
-export type CacheStepName = 'root' | 'install' | 'finalise';
+export type { CacheStepName };
 
 export interface CacheStepDef {
   readonly name: CacheStepName;
   readonly title: string;
+  /** Its phases, from the phase list (each phase names its step there). */
   readonly phases: readonly string[];
 }
 
+const step = (name: CacheStepName, title: string): CacheStepDef => ({ name, title, phases: PHASES.filter((p) => p.cacheStep === name).map((p) => p.name) });
+
 export const CACHE_STEPS: readonly CacheStepDef[] = [
-  { name: 'root', title: 'base tree and root.d', phases: ['root.d'] },
-  { name: 'install', title: 'extra-data.d to post-install.d and packages', phases: ['extra-data.d', 'pre-install.d', 'install.d', 'post-install.d'] },
-  { name: 'finalise', title: 'post-root.d to finalise.d and first-boot.d', phases: ['post-root.d', 'block-device-size.d', 'block-device.d', 'pre-finalise.d', 'finalise.d', 'first-boot.d'] },
+  step('root', 'base tree and root.d'),
+  step('install', 'extra-data.d to post-install.d and packages'),
+  step('finalise', 'post-root.d to finalise.d and first-boot.d'),
 ];
 
 export interface StepInputs {

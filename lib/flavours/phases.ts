@@ -4,26 +4,30 @@ export type Where = 'host' | 'chroot' | 'image';
 /** Which kind of build a phase belongs to: every build, disk images only, or the booted image. */
 export type Stage = 'tree' | 'finalise' | 'disk' | 'cleanup' | 'first-boot';
 
+/** The step of the step cache whose entry holds what a phase did (none: it runs on every build). */
+export type CacheStepName = 'root' | 'install' | 'finalise';
+
 export interface PhaseDef {
   readonly name: string; // e.g. "install.d"
   readonly where: Where;
   readonly stage: Stage;
+  readonly cacheStep: CacheStepName | undefined;
   readonly help: string;
 }
 
 export const PHASES: readonly PhaseDef[] = [
-  { name: 'root.d', where: 'host', stage: 'tree', help: 'create the base tree in $TARGET_ROOT' },
-  { name: 'extra-data.d', where: 'host', stage: 'tree', help: 'copy host data into $TMP_HOOKS_PATH' },
-  { name: 'pre-install.d', where: 'chroot', stage: 'tree', help: 'prepare the tree for package installs' },
-  { name: 'install.d', where: 'chroot', stage: 'tree', help: 'install software' },
-  { name: 'post-install.d', where: 'chroot', stage: 'tree', help: 'configure what was installed' },
-  { name: 'post-root.d', where: 'host', stage: 'tree', help: 'host-side changes after the chroot phases' },
-  { name: 'block-device-size.d', where: 'host', stage: 'disk', help: 'may print IMAGE_SIZE=<GB>' },
-  { name: 'block-device.d', where: 'host', stage: 'disk', help: 'may print IMAGE_BLOCK_DEVICE=<path>' },
-  { name: 'pre-finalise.d', where: 'host', stage: 'finalise', help: 'host-side, tree complete' },
-  { name: 'finalise.d', where: 'chroot', stage: 'finalise', help: 'last changes inside the tree' },
-  { name: 'cleanup.d', where: 'host', stage: 'cleanup', help: 'clean up; $TARGET_ROOT still set' },
-  { name: 'first-boot.d', where: 'image', stage: 'first-boot', help: 'run once on the first boot of the image' },
+  { name: 'root.d', where: 'host', stage: 'tree', cacheStep: 'root', help: 'create the base tree in $TARGET_ROOT' },
+  { name: 'extra-data.d', where: 'host', stage: 'tree', cacheStep: 'install', help: 'copy host data into $TMP_HOOKS_PATH' },
+  { name: 'pre-install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'prepare the tree for package installs' },
+  { name: 'install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'install software' },
+  { name: 'post-install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'configure what was installed' },
+  { name: 'post-root.d', where: 'host', stage: 'tree', cacheStep: 'finalise', help: 'host-side changes after the chroot phases' },
+  { name: 'block-device-size.d', where: 'host', stage: 'disk', cacheStep: 'finalise', help: 'may print IMAGE_SIZE=<GB>' },
+  { name: 'block-device.d', where: 'host', stage: 'disk', cacheStep: 'finalise', help: 'may print IMAGE_BLOCK_DEVICE=<path>' },
+  { name: 'pre-finalise.d', where: 'host', stage: 'finalise', cacheStep: 'finalise', help: 'host-side, tree complete' },
+  { name: 'finalise.d', where: 'chroot', stage: 'finalise', cacheStep: 'finalise', help: 'last changes inside the tree' },
+  { name: 'cleanup.d', where: 'host', stage: 'cleanup', cacheStep: undefined, help: 'clean up; $TARGET_ROOT still set' },
+  { name: 'first-boot.d', where: 'image', stage: 'first-boot', cacheStep: 'finalise', help: 'run once on the first boot of the image' },
 ];
 
 export const PHASE_NAMES: readonly string[] = PHASES.map((p) => p.name);
