@@ -114,7 +114,7 @@ function vmdkSparse(head: Buffer, read: Reader): Header {
   const parentArea = `${read(0x200, 20 * 512).toString('latin1')}\n${text}`;
   // A sparse extent with capacity 0 is a descriptor in disguise: qemu opens the extents it lists.
   const references = descriptorReferences(text, capacity === 0n, parentArea);
-  const parent = /parentFileNameHint\s*=\s*"([^"]*)"/.exec(parentArea)?.[1];
+  const parent = parentName(parentArea);
   return { format: 'vmdk', references, ...(parent ? { backing: { name: parent, reference: `parent "${parent}"` } } : {}) };
 }
 
@@ -128,10 +128,15 @@ function isVmdkDescriptor(head: Buffer): boolean {
   return false;
 }
 
+/** The name in a VMDK descriptor's parentFileNameHint="…", if written that way. */
+function parentName(text: string): string | undefined {
+  return /parentFileNameHint\s*=\s*"([^"]*)"/.exec(text)?.[1];
+}
+
 /** The parent (named anywhere in `parentArea`, as qemu finds it) and, when they are opened, the extents a VMDK descriptor names. */
 function descriptorReferences(text: string, extentsOpened: boolean, parentArea = text): string[] {
   const refs: string[] = [];
-  if (parentArea.includes('parentFileNameHint')) refs.push(`parent "${/parentFileNameHint\s*=\s*"([^"]*)"/.exec(parentArea)?.[1] ?? '(unreadable)'}"`);
+  if (parentArea.includes('parentFileNameHint')) refs.push(`parent "${parentName(parentArea) ?? '(unreadable)'}"`);
   if (extentsOpened) {
     const extents = [...text.matchAll(/^(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm)].map((m) => `extent "${m[1] as string}"`);
     refs.push(...(extents.length > 0 ? extents : ['a VMDK descriptor (its disk is in other files)']));
