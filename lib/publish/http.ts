@@ -1,19 +1,20 @@
 /**
- * The one place kiln speaks HTTP (Keystone and Glance): JSON requests and streamed uploads over
- * node:http/https, cancelled by SIGINT/SIGTERM like every child process, with errors that name the
- * service, the URL and what went wrong.
+ * The one place kiln speaks HTTP (Keystone and Glance): JSON requests and streamed uploads over undici's
+ * fetch, through the proxy the environment names (https_proxy/http_proxy, no_proxy: undici's
+ * EnvHttpProxyAgent), cancelled by SIGINT/SIGTERM like every child process, given up when nothing moves for
+ * the caller's idle time, with errors that name the service, the URL and what went wrong.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { EnvHttpProxyAgent, fetch, type Dispatcher } from 'undici';
 import { failed, interrupted, invalid, isKilnError, type KilnError } from '../errors/index.js';
 import { cancelSignal } from '../exec/cancel.js';
 import type { Tls } from './connection.js';
 
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
+  /** Response headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly text: string;
 }
 
@@ -36,67 +37,103 @@ export interface HttpRequest {
   readonly service: string;
 }
 
+/** The proxy variables undici reads, in the form that keys the dispatchers below. */
+const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+const dispatchers = new Map<string, Dispatcher>();
+
+/**
+ * One connection pool per TLS setting and proxy environment: direct, or through the proxy the environment
+ * names for the URL's scheme unless no_proxy lists its host. Idle connections do not keep kiln running.
+ */
+function dispatcherFor(tls: Tls): Dispatcher {
+  const key = JSON.stringify([tls.verify, tls.cacert ?? '', ...PROXY_VARIABLES.map((v) => process.env[v] ?? '')]);
+  let d = dispatchers.get(key);
+  if (!d) {
+    const ca = tls.cacert ? readCa(tls.cacert) : undefined;
+    const origin = { rejectUnauthorized: tls.verify, ...(ca ? { ca } : {}) };
+    // kiln's own idle timer (below) covers uploads that take longer than undici's header and body timeouts.
+    const options = { connect: origin, requestTls: origin, headersTimeout: 0, bodyTimeout: 0 };
+    d = quietly(() => new EnvHttpProxyAgent(options));
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+/** undici 6 marks EnvHttpProxyAgent experimental with a process warning on first use, which kiln's output should not carry. */
+function quietly<T>(make: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = (() => undefined) as typeof process.emitWarning;
+  try {
+    return make();
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 /** Sends one request and reads the whole response; only network failures throw (statuses are the caller's). */
-export function send(req: HttpRequest): Promise<HttpResponse> {
+export async function send(req: HttpRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
-  const lib = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kiln', ...req.headers };
-  let payload: Buffer | undefined;
+  let body: string | AsyncIterable<Buffer> | undefined;
   if (req.json !== undefined) {
-    payload = Buffer.from(JSON.stringify(req.json));
+    body = JSON.stringify(req.json);
     headers['Content-Type'] ??= 'application/json';
-    headers['Content-Length'] = String(payload.length);
   } else if (req.body !== undefined) {
     headers['Content-Type'] ??= 'application/octet-stream';
     if (req.length !== undefined) headers['Content-Length'] = String(req.length);
   }
   const signal = req.cancellable === false ? undefined : cancelSignal();
-  if (signal?.aborted) return Promise.reject(interrupted(String(signal.reason ?? 'signal')));
-  const tlsOpts = url.protocol === 'https:' ? { rejectUnauthorized: req.tls.verify, ...(req.tls.cacert ? { ca: readCa(req.tls.cacert) } : {}) } : {};
-  return new Promise<HttpResponse>((resolve, reject) => {
-    let settled = false;
-    const finish = (e: KilnError | undefined, response?: HttpResponse): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      // A server may answer before the upload is complete (413, 403): stop sending and let go of the socket.
-      if (req.body && !r.writableFinished) {
-        req.body.unpipe(r);
-        req.body.destroy();
-        r.destroy();
+  if (signal?.aborted) throw interrupted(String(signal.reason ?? 'signal'));
+  const dispatcher = dispatcherFor(req.tls);
+
+  // One controller ends the request: a signal, the idle timer, or a failed read of the upload.
+  const abort = new AbortController();
+  let cause: KilnError | undefined;
+  const stop = (e: KilnError): void => {
+    cause ??= e;
+    abort.abort(e);
+  };
+  const onSignal = (): void => stop(interrupted(String(signal?.reason ?? 'signal')));
+  signal?.addEventListener('abort', onSignal, { once: true });
+  const idle = req.idleTimeoutMs;
+  const timer = idle
+    ? setTimeout(() => stop(failed(`${req.service} at ${origin(req.url)} stopped answering: nothing moved for ${Math.round(idle / 1000)} s (${req.method} ${url.pathname})`)), idle)
+    : undefined;
+  const moved = (): void => void timer?.refresh();
+  if (req.body !== undefined) body = counted(req.body, moved, (e) => stop(isKilnError(e) ? e : failed(`reading the upload for ${req.service} failed: ${e.message}`)));
+  try {
+    const res = await fetch(url, { method: req.method, headers, body, dispatcher, signal: abort.signal, ...(req.body ? { duplex: 'half' as const } : {}) });
+    const chunks: Buffer[] = [];
+    if (res.body) {
+      for await (const c of res.body) {
+        chunks.push(Buffer.from(c));
+        moved();
       }
-      if (e) reject(e);
-      else resolve(response as HttpResponse);
-    };
-    const r = lib.request(url, { method: req.method, headers, ...tlsOpts }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => finish(networkError(req, e)));
-    });
-    const onAbort = (): void => {
-      finish(interrupted(String(signal?.reason ?? 'signal')));
-      req.body?.destroy();
-      r.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (req.idleTimeoutMs) {
-      r.setTimeout(req.idleTimeoutMs, () => {
-        finish(failed(`${req.service} at ${origin(req.url)} stopped answering: nothing moved for ${Math.round(req.idleTimeoutMs! / 1000)} s (${req.method} ${url.pathname})`));
-        req.body?.destroy();
-        r.destroy();
-      });
     }
-    r.on('error', (e) => finish(networkError(req, e)));
-    if (payload) r.end(payload);
-    else if (req.body) {
-      req.body.on('error', (e) => {
-        finish(isKilnError(e) ? e : failed(`reading the upload for ${req.service} failed: ${e.message}`));
-        r.destroy();
-      });
-      req.body.pipe(r);
-    } else r.end();
-  });
+    const out: Record<string, string> = {};
+    res.headers.forEach((v, k) => (out[k.toLowerCase()] = v));
+    return { status: res.status, headers: out, text: Buffer.concat(chunks).toString('utf8') };
+  } catch (e) {
+    throw cause ?? networkError(req, e as Error);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onSignal);
+    // A server may answer before the upload is complete (413, 403): stop reading the file.
+    req.body?.destroy();
+  }
+}
+
+/** The upload's chunks, each one noted as progress; a failed read ends the request with its own message. */
+async function* counted(body: Readable, moved: () => void, fail: (e: Error) => void): AsyncIterable<Buffer> {
+  try {
+    for await (const c of body) {
+      moved();
+      yield c as Buffer;
+    }
+  } catch (e) {
+    fail(e as Error);
+    throw e;
+  }
 }
 
 function readCa(file: string): Buffer {
@@ -116,10 +153,26 @@ export function origin(url: string): string {
   }
 }
 
-function networkError(req: HttpRequest, e: Error): KilnError {
-  const code = (e as NodeJS.ErrnoException).code ?? e.message;
+/** The innermost error of a chain of causes (duck-typed: errors may come from another realm). */
+function rootCause(e: Error): Error {
+  let at = e;
+  for (let c = at.cause as Error | undefined; typeof c === 'object' && c !== null && typeof c.message === 'string'; c = c.cause as Error | undefined) at = c;
+  return at;
+}
+
+/** fetch's "fetch failed" carries what went wrong as its cause (an errno, an undici code, a TLS error). */
+function networkError(req: HttpRequest, thrown: Error): KilnError {
+  const e = rootCause(thrown);
+  const code = typeof (e as NodeJS.ErrnoException).code === 'string' ? (e as NodeJS.ErrnoException).code! : e.message;
   const where = `${req.service} at ${origin(req.url)}`;
+  if (/^Proxy response \((\d+)\)/.test(e.message)) {
+    return failed(`${where}: the proxy refused the connection (${e.message.replace(/ !== 200.*$/, '')})`, { hint: 'check https_proxy/http_proxy, or list the host in no_proxy' });
+  }
+  if (code === 'bad port') {
+    return invalid(`${where}: port ${new URL(req.url).port} is one that fetch never connects to (the Fetch standard's blocked ports)`, 'serve the endpoint on another port');
+  }
   switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -130,6 +183,7 @@ function networkError(req: HttpRequest, e: Error): KilnError {
       return failed(`${where}: the host name does not resolve (${code})`);
     case 'ECONNRESET':
     case 'EPIPE':
+    case 'UND_ERR_SOCKET':
       return failed(`${where} closed the connection during ${req.method} ${new URL(req.url).pathname} (${code})`);
     default:
       if (/certificate|CERT|SSL|self.signed/i.test(code)) {

@@ -105,8 +105,8 @@ describe('openSession against a Keystone v3 token API', () => {
     const e404 = (await openSession(conn('right', { authUrl: `${base}/identity` })).catch((x: unknown) => x)) as KilnError;
     expect(e404.message).toContain('no Keystone v3 token API at');
     expect(e404.exitCode).toBe(2);
-    const down = (await openSession(conn('right', { authUrl: 'http://127.0.0.1:9/v3' })).catch((x: unknown) => x)) as KilnError;
-    expect(down.message).toBe('Keystone at http://127.0.0.1:9 is unreachable (ECONNREFUSED)');
+    const down = (await openSession(conn('right', { authUrl: 'http://127.0.0.1:47/v3' })).catch((x: unknown) => x)) as KilnError;
+    expect(down.message).toBe('Keystone at http://127.0.0.1:47 is unreachable (ECONNREFUSED)');
     expect(down.exitCode).toBe(1);
   });
 });
