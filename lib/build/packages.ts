@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
-import { packageManager, type PackageManager } from '../distro/index.js';
+import { installCommand, removeCommand, updateCommand, type CommandSpec, type PackageTool } from '../distro/packages.js';
 import type { Logger } from '../log/index.js';
 import { batchPackages, readPackageInstalls, type PackageEntry, type PackagePhase, type PhasePackages } from '../packages/installs.js';
 import { mapNames, resolvePkgMap, resolveSvcMaps, type NameMap } from '../packages/name-maps.js';
@@ -48,7 +48,8 @@ export function svcMap(plan: BuildPlan, distro: string): NameMap {
  */
 export class TreePackages {
   private updated = false;
-  private readonly pm: PackageManager;
+  /** kiln builds apt-family trees. */
+  private readonly tool: PackageTool = 'apt';
 
   constructor(
     private readonly root: string,
@@ -56,9 +57,7 @@ export class TreePackages {
     private readonly log: Logger,
     private readonly offline: boolean,
     private readonly archives?: string,
-  ) {
-    this.pm = packageManager('apt');
-  }
+  ) {}
 
   /** Whether the tree has the package manager at all (a busybox tree does not). */
   available(): boolean {
@@ -69,35 +68,36 @@ export class TreePackages {
     if (pkgs.install.length > 0) {
       await this.log.step(`${phase} packages: install ${pkgs.install.join(' ')}`, async () => {
         await this.refresh();
-        const argv = this.pm.install(pkgs.install);
-        if (this.offline && this.pm.family === 'apt') {
+        const install = installCommand(this.tool, pkgs.install, 'minimal');
+        if (this.offline && this.tool === 'apt') {
           // Offline: apt may use only what the archive cache holds; anything it would download is named first.
-          const missing = parsePrintUris(await this.inTree(withAptOption(argv, '--print-uris', '-qq'), `${phase} package install (what it needs)`, true));
+          const missing = parsePrintUris(await this.inTree({ ...install, argv: withAptOption(install.argv, '--print-uris', '-qq') }, `${phase} package install (what it needs)`, true));
           if (missing.length > 0) {
             throw invalid(`--offline: ${phase} packages: not in the local package cache: ${missing.join(', ')}`, 'build once without --offline to download them (they are kept for later builds)');
           }
-          await this.inTree(withAptOption(argv, '--no-download'), `${phase} package install`);
+          await this.inTree({ ...install, argv: withAptOption(install.argv, '--no-download') }, `${phase} package install`);
           return;
         }
-        await this.inTree(argv, `${phase} package install`);
+        await this.inTree(install, `${phase} package install`);
       });
     }
     if (pkgs.uninstall.length > 0) {
-      await this.log.step(`${phase} packages: remove ${pkgs.uninstall.join(' ')}`, () => this.inTree(this.pm.remove(pkgs.uninstall), `${phase} package removal`));
+      await this.log.step(`${phase} packages: remove ${pkgs.uninstall.join(' ')}`, () => this.inTree(removeCommand(this.tool, pkgs.uninstall), `${phase} package removal`));
     }
   }
 
   /** Refreshes package lists once per build, unless offline or they are fresh (< 6 h old). */
   private async refresh(): Promise<void> {
-    if (this.updated || this.offline || !this.pm.update) return;
+    const update = updateCommand(this.tool);
+    if (this.updated || this.offline || !update) return;
     this.updated = true;
     if (listsAgeHours(this.root) < 6) return;
-    await this.inTree([...this.pm.update], 'package list update');
+    await this.inTree(update, 'package list update');
   }
 
   /** Runs a package manager command in the tree (with the shared archive cache bound in); `quiet`: its output is returned, not logged. */
-  private async inTree(argv: readonly string[], label: string, quiet = false): Promise<string> {
-    const opts = { env: { ...chrootEnv(this.env), ...this.pm.env }, label, ...(quiet ? {} : { onLine: (l: string) => this.log.output(l) }) };
+  private async inTree({ argv, env }: CommandSpec, label: string, quiet = false): Promise<string> {
+    const opts = { env: { ...chrootEnv(this.env), ...env }, label, ...(quiet ? {} : { onLine: (l: string) => this.log.output(l) }) };
     const inside = hostPath(this.root, 'var/cache/apt/archives');
     const scope = new Scope();
     try {

@@ -28,6 +28,8 @@ import { activityTable, type Progress } from './progress.js';
 import { freeUdpPort, type InstallOutcome } from './vm.js';
 import { qemuBackend } from './backend.js';
 import { scopedTempDir } from '../scope/temp.js';
+import { installCommand, toolFor, updateCommand, type CommandSpec } from '../distro/packages.js';
+import { quoteShell } from '../spec/shell.js';
 
 export interface InstallSettings {
   readonly os: string;
@@ -279,7 +281,9 @@ async function secondStage(scope: Scope, p: InstallPlan, s: InstallSettings, wor
         return r.stdout;
       };
       if (s.packages.length > 0) {
-        const cmd = p.automation.kind === 'kickstart' ? `dnf -y install ${s.packages.join(' ')}` : `export DEBIAN_FRONTEND=noninteractive; apt-get -q update && apt-get -q -y install ${s.packages.join(' ')}`;
+        // kickstart installs a Red Hat family system (dnf), preseed and autoinstall Debian and Ubuntu (apt).
+        const tool = toolFor(p.automation.kind === 'kickstart' ? 'redhat' : 'debian', true);
+        const cmd = [updateCommand(tool), installCommand(tool, s.packages, 'defaults')].flatMap((c) => (c ? [shellLine(c)] : [])).join(' && ');
         await log.step(`install ${s.packages.join(' ')}`, () => sh('installing packages', cmd));
       }
       if (s.spec) {
@@ -319,4 +323,10 @@ async function secondStage(scope: Scope, p: InstallPlan, s: InstallSettings, wor
     });
     if (report.manifest) log.info(`  manifest: ${report.manifest}`);
   });
+}
+
+/** A package command as one line for a remote shell: `env K=V … argv`. */
+function shellLine(c: CommandSpec): string {
+  const env = Object.entries(c.env).map(([k, v]) => `${k}=${quoteShell(v)}`);
+  return [...(env.length > 0 ? ['env', ...env] : []), ...c.argv.map(quoteShell)].join(' ');
 }

@@ -4,7 +4,7 @@
  * process exits (tmp's graceful cleanup). The build's work directory is the exception (lib/build/workdir.ts):
  * it holds mounts, and its removal must unmount them first.
  */
-import { dir, setGracefulCleanup, withDir } from 'tmp-promise';
+import { dir, dirSync, setGracefulCleanup, withDir } from 'tmp-promise';
 import type { Scope } from './index.js';
 
 setGracefulCleanup();
@@ -14,6 +14,12 @@ export async function scopedTempDir(scope: Scope, prefix: string, label = `remov
   const d = await dir({ prefix, unsafeCleanup: true, ...(parent === undefined ? {} : { tmpdir: parent }) });
   scope.defer(label, () => d.cleanup());
   return d.path;
+}
+
+/** A new temporary directory made at once, for a constructor: `remove()` removes it (or the process's exit does). */
+export function tempDirSync(prefix: string): { readonly path: string; remove(): void } {
+  const d = dirSync({ prefix, unsafeCleanup: true });
+  return { path: d.name, remove: () => d.removeCallback() };
 }
 
 /** Runs `fn` with a new temporary directory, removed afterwards whatever happens. */

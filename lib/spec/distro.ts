@@ -1,45 +1,10 @@
-/**
- * Distro detection from os-release (ID, ID_LIKE) and the family table. Sahara's table lacked
- * `debian` itself (so package validators raised KeyError on Debian); here every family name maps to
- * itself, and ID_LIKE finds the family of derivatives the table does not list.
- */
+/** The distro a spec sees: detected from os-release (ID, ID_LIKE) with lib/distro's family table. */
+import { familyOf } from '../distro/packages.js';
 import { parseOsRelease } from '../distro/os-release.js';
 import type { RunContext } from './context.js';
+import type { Distro } from './targets/target.js';
 
-export { parseOsRelease };
-import type { Distro, DistroFamily } from './targets/target.js';
-
-const FAMILIES: Readonly<Record<string, DistroFamily>> = {
-  debian: 'debian',
-  ubuntu: 'debian',
-  raspbian: 'debian',
-  linuxmint: 'debian',
-  devuan: 'debian',
-  redhat: 'redhat',
-  rhel: 'redhat',
-  redhatenterpriseserver: 'redhat',
-  centos: 'redhat',
-  centos7: 'redhat',
-  fedora: 'redhat',
-  rocky: 'redhat',
-  almalinux: 'redhat',
-  ol: 'redhat',
-  amzn: 'redhat',
-  suse: 'suse',
-  sles: 'suse',
-  opensuse: 'suse',
-  'opensuse-leap': 'suse',
-  'opensuse-tumbleweed': 'suse',
-};
-
-/** The family of a distro ID, else of the first ID_LIKE entry that has one. */
-export function familyOf(id: string, like: readonly string[] = []): DistroFamily | undefined {
-  for (const name of [id, ...like]) {
-    const family = FAMILIES[name.toLowerCase()];
-    if (family) return family;
-  }
-  return undefined;
-}
+export { familyOf, parseOsRelease };
 
 export function distroFromOsRelease(text: string): Distro | undefined {
   const fields = parseOsRelease(text);

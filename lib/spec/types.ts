@@ -25,10 +25,9 @@ export interface NodeBase {
   readonly path: string;
 }
 
-export interface PackageRef {
-  readonly name: string;
-  readonly version: string | undefined;
-}
+import type { PackageRef } from '../distro/packages.js';
+
+export type { PackageRef };
 
 export interface PackageValidator extends NodeBase {
   readonly kind: 'package';

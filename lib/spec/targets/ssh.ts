@@ -5,7 +5,6 @@
  * command when the login user is not root. argv is shell-quoted element by element for the remote shell.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { failed, invalid } from '../../errors/index.js';
 import { run } from '../../exec/index.js';
@@ -13,6 +12,7 @@ import { distroFromOsRelease } from '../distro.js';
 import { quoteShell } from '../shell.js';
 import type { CommandResult, Distro, Target, TargetOutcome, TargetRunOptions } from './target.js';
 import { SYSTEM_PATH } from '../../distro/index.js';
+import { tempDirSync } from '../../scope/temp.js';
 
 export interface SshHost {
   readonly user: string | undefined;
@@ -71,7 +71,8 @@ export class SshTarget implements Target {
   readonly description: string;
   private readonly dest: string;
   private readonly base: string[];
-  private readonly controlDir: string;
+  /** Holds the ControlMaster socket of the target's one connection. */
+  private readonly controlDir: { readonly path: string; remove(): void };
   private sudo = false;
 
   private constructor(
@@ -80,8 +81,8 @@ export class SshTarget implements Target {
   ) {
     this.dest = `${h.user ? `${h.user}@` : ''}${h.host}`;
     this.description = `host ${this.dest}${h.port === 22 ? '' : `:${h.port}`}`;
-    this.controlDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-ssh-'));
-    this.base = sshOptions(h, o, path.join(this.controlDir, 'control'));
+    this.controlDir = tempDirSync('kiln-ssh-');
+    this.base = sshOptions(h, o, path.join(this.controlDir.path, 'control'));
   }
 
   /** Connects once (proving reachability, the host key and the key login) and finds out whether sudo is needed. */
@@ -158,6 +159,6 @@ export class SshTarget implements Target {
   /** A live host changes as the validators run: nothing to commit or discard; the connection is closed. */
   async close(_outcome: TargetOutcome): Promise<void> {
     await run('ssh', [...this.base, '-O', 'exit', this.dest], { allowFailure: true, cancellable: false, label: 'close the ssh connection' });
-    fs.rmSync(this.controlDir, { recursive: true, force: true });
+    this.controlDir.remove();
   }
 }

@@ -3,6 +3,8 @@
  * tree (TreeTarget, via chroot), an image file (ImageTarget: work on a copy, replace the original
  * only on success) and a live host (SshTarget). Paths are paths inside the target.
  */
+import type { DistroFamily } from '../../distro/packages.js';
+
 export interface CommandResult {
   readonly exitCode: number;
   readonly stdout: string;
@@ -15,7 +17,7 @@ export interface TargetRunOptions {
   readonly input?: string;
 }
 
-export type DistroFamily = 'debian' | 'redhat' | 'suse';
+export type { DistroFamily };
 
 export interface Distro {
   /** `ID` of /etc/os-release (`debian`, `ubuntu`, `centos`, …). */

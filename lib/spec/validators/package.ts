@@ -6,7 +6,7 @@ import { isMap, isSeq } from 'yaml';
 import type { RunContext } from '../context.js';
 import { effectiveDistro } from '../distro.js';
 import { ValidationFailure, outputTail } from '../failure.js';
-import { checkCommand, installCommand, missingPackages, toolFor, type PackageTool } from '../package-tools.js';
+import { checkCommand, cleanCommand, installCommand, missingPackages, toolFor, updateCommand, type CommandSpec, type PackageTool } from '../../distro/packages.js';
 import type { PackageRef, PackageValidator } from '../types.js';
 import { asString, checkKeys, singleEntry, type ParseContext, type YNode } from '../yaml-nodes.js';
 import type { NodeAt, ValidatorModule } from './module.js';
@@ -54,7 +54,7 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): PackageValidator | 
   return ok.length === packages.length ? { kind: 'package', pos: at.pos, path: at.path, packages: ok } : undefined;
 }
 
-async function runTool(ctx: RunContext, spec: { argv: readonly string[]; env: Readonly<Record<string, string>> }) {
+async function runTool(ctx: RunContext, spec: CommandSpec) {
   return ctx.target.run(spec.argv, { env: spec.env });
 }
 
@@ -73,15 +73,15 @@ async function run(v: PackageValidator, ctx: RunContext): Promise<void> {
   const first = await check(v, tool, ctx);
   if (!first) return;
   if (ctx.testOnly) throw first;
-  const install = installCommand(tool, v.packages);
+  const install = installCommand(tool, v.packages, 'defaults');
   let r = await runTool(ctx, install);
   ctx.journal.changes++;
   // Images ship without apt's package lists (builders clean them): fetch them once, then try again.
   if (r.exitCode !== 0 && tool === 'apt' && /Unable to locate package|has no installation candidate/.test(`${r.stdout}\n${r.stderr}`)) {
-    const update = await runTool(ctx, { argv: ['apt-get', 'update'], env: install.env });
+    const update = await runTool(ctx, updateCommand(tool)!);
     if (update.exitCode === 0) r = await runTool(ctx, install);
     // Leave the image as lean as it came: the lists were only needed for this install.
-    await runTool(ctx, { argv: ['sh', '-c', 'apt-get clean && rm -rf /var/lib/apt/lists/*'], env: install.env });
+    await runTool(ctx, cleanCommand(tool));
   }
   if (r.exitCode !== 0) throw new ValidationFailure(v, `${install.argv.slice(0, 3).join(' ')} … exited ${r.exitCode} (${first.message})`, outputTail(r.stdout, r.stderr));
   const again = await check(v, tool, ctx);

@@ -26,7 +26,7 @@ const APT_GET = `#!/bin/sh
 # fake apt-get -y install PKG[=VER]... (installs what the fake repository has), update, clean
 echo "$*" >> /var/log/apt-calls
 [ "$DEBIAN_FRONTEND" = noninteractive ] || { echo "E: DEBIAN_FRONTEND not set" >&2; exit 101; }
-case "$1" in update|clean) exit 0 ;; esac
+case "$*" in *update|clean) exit 0 ;; esac
 shift 2
 for p in "$@"; do
   name=\${p%%=*}; want=\${p#*=}; [ "$want" = "$p" ] && want=

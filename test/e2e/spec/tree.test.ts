@@ -90,7 +90,7 @@ maybe('image-pack --root on a busybox tree', () => {
       '-y install nfs-common',
       '-y install openjdk-17-jdk',
       // not found: the package lists are fetched once and the install tried again, then the lists removed
-      'update',
+      '-q update',
       '-y install openjdk-17-jdk',
       'clean',
       '-y install openjdk-11-jdk',

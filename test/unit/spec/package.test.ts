@@ -1,7 +1,7 @@
 /** The package validator: Sahara's test_package_spec / test_package_validator_{redhat,debian}, plus apt/dnf/zypper pinning. */
 import { runChild } from '../../../lib/spec/context.js';
 import { ValidationFailure } from '../../../lib/spec/failure.js';
-import { checkCommand, installCommand, renderPin } from '../../../lib/spec/package-tools.js';
+import { checkCommand, installCommand, renderPin } from '../../../lib/distro/packages.js';
 import type { PackageValidator } from '../../../lib/spec/types.js';
 import { FakeTarget, context, group, specOf, yaml } from './fakes.js';
 
@@ -41,7 +41,7 @@ describe('package spec', () => {
     expect(renderPin('dnf', java)).toBe('java-8');
     expect(renderPin('yum', java)).toBe('java-8');
     expect(renderPin('zypper', java)).toBe('java=8');
-    expect(installCommand('zypper', [java]).argv).toEqual(['zypper', '--non-interactive', 'install', 'java=8']);
+    expect(installCommand('zypper', [java], 'defaults').argv).toEqual(['zypper', '--non-interactive', 'install', 'java=8']);
     expect(checkCommand('zypper', [java]).argv).toEqual(['rpm', '-q', 'java-8']);
   });
 });
@@ -107,7 +107,7 @@ describe('package validator, debian family', () => {
     expect(t.runs).toHaveLength(2);
     expect(t.runs[1]).toEqual(['apt-get', '-y', 'install', 'java=8', 'hadoop']);
     const install = t.calls[1];
-    expect(install?.op === 'run' && install.env).toEqual({ DEBIAN_FRONTEND: 'noninteractive' });
+    expect(install?.op === 'run' && install.env).toEqual({ DEBIAN_FRONTEND: 'noninteractive', DEBCONF_NONINTERACTIVE_SEEN: 'true' });
   });
 
   test('reconcile that works: check, install, check again', async () => {
