@@ -2,7 +2,7 @@
  * The step cache on a real Debian build (debian-minimal vm): cold stores the install and finalise steps,
  * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and what it writes —
  * in another directory, time zone and locale, minutes later — is the cold build's, byte for byte (qcow2, raw,
- * tar, manifest, SBOM: reproducible outputs);
+ * tar, manifest, SBOM: reproducible outputs), and so is what a --no-cache build writes from nothing;
  * an edited late hook rebuilds from the restored tree. (That a changed package list misses, naming the
  * package, is in test/unit/cache: a third real Debian install here cost three minutes for no new proof.)
  */
@@ -76,6 +76,16 @@ test("warm, elsewhere and offline (--offline, in a network namespace without net
   expect(phasesRun(r)).toEqual(['cleanup.d']);
   expect(digests(other)).toEqual(coldDigests);
   expect(Object.values(coldDigests).every((d) => /^[0-9a-f]{64}$/.test(d))).toBe(true);
+  for (const ext of OUTPUTS) fs.rmSync(`${other}.${ext}`);
+});
+
+test('built again from nothing (--no-cache), elsewhere, in another time zone and locale, minutes later: every output is the cold build\'s, byte for byte', async () => {
+  const other = path.join(work, 'nocache', 'deb');
+  fs.mkdirSync(path.dirname(other), { recursive: true });
+  const r = await build(other, { TZ: 'Pacific/Auckland', LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8' }, ['--no-cache']);
+  expect(buildEvents(r).filter((e) => String(e.event).startsWith('cache-'))).toEqual([]);
+  expect(phasesRun(r)).toEqual(expect.arrayContaining(['install.d', 'finalise.d', 'cleanup.d']));
+  expect(digests(other)).toEqual(coldDigests);
   for (const ext of OUTPUTS) fs.rmSync(`${other}.${ext}`);
 });
 

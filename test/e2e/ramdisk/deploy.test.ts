@@ -168,15 +168,23 @@ describe('disk-image-get-kernel', () => {
   });
 });
 
-test('built again elsewhere (its steps restored from the cache; another directory, time zone and locale): the same kernel and initramfs, byte for byte', async () => {
-  const other = path.join(DIR, 'again', 'deploy');
-  fs.mkdirSync(path.dirname(other), { recursive: true });
-  const r = await kiln(['-o', other, ...DEPLOY.args], {
-    bin: DEPLOY.bin,
-    env: { HOME: testHome().home, ELEMENTS_PATH: testFlavours(), KILN_NO_CACHE: '0', TZ: 'America/Sao_Paulo', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' },
-  });
+/** Builds the deploy ramdisk again under `dir` with the given settings; returns the output prefix and the log. */
+async function rebuild(dir: string, env: Record<string, string>): Promise<{ prefix: string; log: string }> {
+  const prefix = path.join(DIR, dir, 'deploy');
+  fs.mkdirSync(path.dirname(prefix), { recursive: true });
+  const r = await kiln(['-o', prefix, ...DEPLOY.args], { bin: DEPLOY.bin, env: { HOME: testHome().home, ELEMENTS_PATH: testFlavours(), ...env } });
   expect([r.code, r.stderr.slice(-2000)]).toEqual([0, expect.any(String)]);
-  expect(`${r.stdout}${r.stderr}`).toMatch(/restore \w+ from the step cache/);
-  for (const ext of ['kernel', 'initramfs']) expect([ext, sha256(`${other}.${ext}`)]).toEqual([ext, sha256(`${deploy}.${ext}`)]);
-  fs.rmSync(path.dirname(other), { recursive: true, force: true });
+  for (const ext of ['kernel', 'initramfs']) expect([ext, sha256(`${prefix}.${ext}`)]).toEqual([ext, sha256(`${deploy}.${ext}`)]);
+  fs.rmSync(path.dirname(prefix), { recursive: true, force: true });
+  return { prefix, log: `${r.stdout}${r.stderr}` };
+}
+
+test('built again elsewhere (its steps restored from the cache; another directory, time zone and locale): the same kernel and initramfs, byte for byte', async () => {
+  const { log } = await rebuild('again', { KILN_NO_CACHE: '0', TZ: 'America/Sao_Paulo', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' });
+  expect(log).toMatch(/restore \w+ from the step cache/);
+});
+
+test('built again from nothing (--no-cache; another directory, time zone and locale, later): the same kernel and initramfs, byte for byte', async () => {
+  const { log } = await rebuild('nocache', { KILN_NO_CACHE: '1', TZ: 'Pacific/Auckland', LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8' });
+  expect(log).not.toMatch(/from the step cache/);
 });
