@@ -6,7 +6,6 @@
  * bundle (serial console, installer log, automation file, I/O history, report) and nothing else.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { withBootedImage } from '../boot/index.js';
 import { failed, invalid } from '../errors/index.js';
