@@ -3,6 +3,8 @@
  * Builds run in a private mount namespace (lib/namespace), so even a killed build leaks nothing to the host.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import type { Scope } from '../scope/index.js';
 
@@ -26,6 +28,25 @@ export async function mountFs(scope: Scope, type: string, src: string, dst: stri
   fs.mkdirSync(dst, { recursive: true });
   const o = [...(opts.options ?? []), ...(opts.readonly ? ['ro'] : [])];
   await run('mount', ['-t', type, ...(o.length > 0 ? ['-o', o.join(',')] : []), src, dst]);
+  scope.defer(`unmount ${dst}`, () => unmount(dst, false));
+}
+
+/**
+ * A throwaway writable view of `lower` at `dst`: overlayfs whose upper and work directories are on a tmpfs of
+ * their own at `scratch`, so whatever is written through `dst` lands in memory and is gone when the scope
+ * closes; `lower` is never written.
+ */
+export async function mountOverlay(scope: Scope, lower: string, dst: string, scratch: string): Promise<void> {
+  const abs = path.resolve(lower);
+  // overlayfs options are comma-separated and lowerdir colon-separated: such a path cannot be passed.
+  if (/[,:\\\n]/.test(abs)) throw invalid(`tree "${lower}": its path holds a comma, colon, backslash or newline, which an overlay mount cannot name`, 'move or link the tree to a plain path');
+  await mountFs(scope, 'tmpfs', 'kiln-overlay', scratch, { options: ['mode=0700'] });
+  fs.mkdirSync(path.join(scratch, 'upper'));
+  fs.mkdirSync(path.join(scratch, 'work'));
+  fs.mkdirSync(dst, { recursive: true });
+  const o = `lowerdir=${abs},upperdir=${path.join(scratch, 'upper')},workdir=${path.join(scratch, 'work')}`;
+  const r = await run('mount', ['-t', 'overlay', '-o', o, 'kiln-overlay', dst], { allowFailure: true, label: `overlay of ${lower}` });
+  if (r.exitCode !== 0) throw failed(`cannot lay a throwaway overlay over the tree "${lower}" (${r.stderr.trim().split('\n').pop() ?? `mount exited ${r.exitCode}`})`, { hint: 'overlayfs cannot use a tree on this filesystem as its lower layer; copy the tree to a local filesystem' });
   scope.defer(`unmount ${dst}`, () => unmount(dst, false));
 }
 

@@ -20,6 +20,8 @@ import { installSignalHandlers } from '../../exec/cancel.js';
 import { lockOutput } from '../../build/lock.js';
 import { sweepStale } from '../../build/workdir.js';
 import { withScope } from '../../scope/index.js';
+import { scopedTempDir } from '../../scope/temp.js';
+import { mountOverlay } from '../../mount/index.js';
 import { ImageTarget, partitionNumber } from '../../spec/targets/image.js';
 import { SshTarget } from '../../spec/targets/ssh.js';
 import type { Target } from '../../spec/targets/target.js';
@@ -171,11 +173,23 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
   }
   const root = opts.root as string;
   requireDir(root, 'root tree');
-  // Reconcile enters the tree (/proc, /sys, /dev, resolv.conf, policy-rc.d) inside a private
-  // namespace, like a build; test-only never mounts.
-  if (!testOnly && (await shouldIsolate())) throw new ExitWith(await runIsolated(process.argv.slice(1)));
+  // Inside a private namespace, like a build: reconcile enters the tree itself (/proc, /sys, /dev,
+  // resolv.conf, policy-rc.d); test-only enters a throwaway overlay of it, so whatever the spec's scripts
+  // write (Sahara's plugin scripts create directories and run apt-get update even with test_only=1) never
+  // reaches the tree.
+  if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
   installSignalHandlers();
-  await check(spec, new TreeTarget(root, { testOnly, enter: (dir) => enterChroot(dir, {}) }), testOnly, args, opts.json === true);
+  const enter = (dir: string) => enterChroot(dir, {});
+  if (!testOnly) {
+    await check(spec, new TreeTarget(root, { testOnly, enter }), testOnly, args, opts.json === true);
+    return;
+  }
+  await withScope(async (scope) => {
+    const work = await scopedTempDir(scope, 'kiln-pack-');
+    const view = path.join(work, 'root');
+    await mountOverlay(scope, root, view, path.join(work, 'scratch'));
+    await check(spec, new TreeTarget(view, { testOnly: false, enter, description: `tree ${root}` }), testOnly, args, opts.json === true);
+  });
 }
 
 /** Runs the spec, prints the report, and closes the target: commit only when a reconcile conformed. */

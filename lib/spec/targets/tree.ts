@@ -25,8 +25,11 @@ export interface Entered {
 export type EnterTree = (root: string) => Promise<Entered>;
 
 export interface TreeTargetOptions {
+  /** Never enter the tree (test-only on the tree itself). A throwaway view of a tree is entered like reconcile. */
   readonly testOnly: boolean;
   readonly enter?: EnterTree;
+  /** How messages name the tree, when `root` is a view of it (default: "tree ROOT"). */
+  readonly description?: string;
 }
 
 
@@ -42,7 +45,7 @@ export class TreeTarget implements Target {
     private readonly opts: TreeTargetOptions,
   ) {
     this.root = path.resolve(root);
-    this.description = `tree ${root}`;
+    this.description = opts.description ?? `tree ${root}`;
   }
 
   private hostPath(inside: string): string {

@@ -1,7 +1,8 @@
 /**
  * image-pack on a real (small) root tree, as root: a busybox tree with a fake os-release and a fake
  * dpkg-query/apt-get pair (shell scripts inside the tree keeping an installed-packages list there).
- * test-only reports what is missing and changes nothing; reconcile installs; test-only then passes.
+ * test-only reports what is missing and changes nothing (its scripts run on a throwaway overlay of the tree);
+ * reconcile installs; test-only then passes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,6 +106,22 @@ maybe('image-pack --root on a busybox tree', () => {
     expect(again.stdout).toMatch(/test-only of .*spec\.yaml on tree .*: 4 passed, 0 failed/);
     expect(treeChecksum(root)).toBe(after);
   }, 120_000);
+
+  test("test-only changes nothing whatever the scripts do: they write, remove and run apt-get update on a throwaway overlay of the tree", async () => {
+    const before = treeChecksum(root);
+    const writer = path.join(work, 'writer.yaml');
+    // As Sahara's plugin scripts do with test_only=1: make directories, fetch package lists, then check.
+    fs.writeFileSync(
+      writer,
+      `validators:\n  - script:\n      prepare:\n        inline: |\n          mkdir -p /opt/plugin/cache && echo seen > /opt/plugin/cache/stamp\n          rm -f /etc/os-release.bak /etc/kiln-marker\n          apt-get update\n          test "$(cat /opt/plugin/cache/stamp)" = seen && test ! -e /etc/kiln-marker\n`,
+    );
+    const r = await kiln(['pack', '--root', root, '--test-only', writer], { timeoutMs: 60_000 });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/1 passed, 0 failed/);
+    expect(treeChecksum(root)).toBe(before);
+    expect(fs.existsSync(path.join(root, 'opt'))).toBe(false);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(work);
+  }, 60_000);
 
   test('test-only of a 50-validator spec', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `pkg-${i}`);
