@@ -35,6 +35,7 @@ export interface BuildSettings {
   cacheSize: number;
   verify: boolean;
   ramdiskCompression: 'gzip' | 'zstd';
+  ramdiskElement: string;
 }
 
 export type SettingKey = keyof BuildSettings;
@@ -56,6 +57,9 @@ export interface Setting<K extends SettingKey = SettingKey> {
 function setting<K extends SettingKey>(s: Setting<K>): Setting<K> {
   return s;
 }
+
+/** kiln's ramdisk element: what diskimage-builder's default, `ramdisk`, is to its ramdisks. */
+export const DEFAULT_RAMDISK_ELEMENT = 'ramdisk-base';
 
 const text = (raw: string) => raw;
 const optionalText = (raw: string) => (raw.trim() === '' ? undefined : raw);
@@ -99,6 +103,14 @@ export const SETTINGS: readonly Setting[] = [
   setting({ key: 'boot', flags: '--boot', help: 'boot the image in QEMU after building it', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'check', flags: '--check', env: 'KILN_CHECK', help: "check the finished tree against the flavours' image.yaml specs (test-only); fail the build if one does not hold", default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'ramdiskCompression', flags: '--ramdisk-compression <method>', env: 'KILN_RAMDISK_COMPRESSION', help: 'how ramdisk-image-create compresses the initramfs: gzip or zstd', default: () => 'gzip' as const, parse: parseChoice(['gzip', 'zstd'] as const) }),
+  setting({
+    key: 'ramdiskElement',
+    flags: '--ramdisk-element <name>',
+    env: 'RAMDISK_ELEMENT',
+    help: 'the flavour every ramdisk build adds (diskimage-builder\'s --ramdisk-element); default: ramdisk-base',
+    default: () => DEFAULT_RAMDISK_ELEMENT,
+    parse: (raw) => raw.trim() || DEFAULT_RAMDISK_ELEMENT,
+  }),
   setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache (neither restore nor store)", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
   setting({ key: 'verify', flags: '--verify', env: 'KILN_VERIFY', help: 'build a second time with --no-cache in a directory of its own and compare every output byte for byte (exit 1 if one differs)', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'cacheSize', flags: '--cache-size <size>', env: 'KILN_CACHE_SIZE', help: 'size limit of the step cache; least recently used entries go first (default 10G)', default: () => 10 * 2 ** 30, parse: (raw, where) => parseSize(raw, where, 'the step cache') }),

@@ -8,12 +8,18 @@ export interface ResolveOptions {
   readonly defaultOs: string | null;
   /** For error messages: where flavours were searched. */
   readonly searchPaths?: readonly string[];
+  /**
+   * ramdisk-image-create's ramdisk element: added after the named flavours and their dependencies unless one
+   * of them is it or provides it (so a plan that already holds it is unchanged).
+   */
+  readonly ramdiskElement?: string;
 }
 
 /**
  * Resolves named flavours with diskimage-builder's semantics: the transitive closure of element-deps
  * (self-dependencies and cycles are fine); element-provides declares virtual flavours, which are never
- * in the result; a virtual provided twice, or named together with its provider, is an error.
+ * in the result; a virtual provided twice, or named together with its provider, is an error. A ramdisk
+ * build's ramdisk element joins last, with its dependencies.
  * Pure: reads only the index.
  */
 export function resolveFlavours(index: FlavourIndex, named: readonly string[], opts: ResolveOptions): Resolved {
@@ -42,33 +48,43 @@ function closure(index: FlavourIndex, named: readonly string[], opts: ResolveOpt
   const unresolved = new Map<string, string>(); // name → first flavour that depends on it
   const queue: string[] = [];
 
+  const drain = () => {
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      const flavour = index.get(name);
+      if (!flavour) {
+        // Perhaps a virtual that a flavour later in the queue provides: decide after the closure.
+        const reason = reasons.get(name);
+        unresolved.set(name, reason?.kind === 'dependency' ? reason.of : '');
+        continue;
+      }
+      for (const virtual of flavour.provides) {
+        const other = providedBy.get(virtual);
+        if (other !== undefined && other !== name) {
+          throw invalid(`"${virtual}" is provided by both "${other}" and "${name}": use only one of them`);
+        }
+        providedBy.set(virtual, name);
+      }
+      for (const dep of flavour.deps) {
+        if (reasons.has(dep) || providedBy.has(dep)) continue;
+        reasons.set(dep, { kind: 'dependency', of: name });
+        queue.push(dep);
+      }
+    }
+  };
+
   for (const name of named) {
     if (reasons.has(name)) continue;
     reasons.set(name, name === defaultOs ? { kind: 'default-os', provides: OPERATING_SYSTEM } : { kind: 'named' });
     queue.push(name);
   }
-
-  while (queue.length > 0) {
-    const name = queue.shift() as string;
-    const flavour = index.get(name);
-    if (!flavour) {
-      // Perhaps a virtual that a flavour later in the queue provides: decide after the closure.
-      const reason = reasons.get(name);
-      unresolved.set(name, reason?.kind === 'dependency' ? reason.of : '');
-      continue;
-    }
-    for (const virtual of flavour.provides) {
-      const other = providedBy.get(virtual);
-      if (other !== undefined && other !== name) {
-        throw invalid(`"${virtual}" is provided by both "${other}" and "${name}": use only one of them`);
-      }
-      providedBy.set(virtual, name);
-    }
-    for (const dep of flavour.deps) {
-      if (reasons.has(dep) || providedBy.has(dep)) continue;
-      reasons.set(dep, { kind: 'dependency', of: name });
-      queue.push(dep);
-    }
+  drain();
+  const rd = opts.ramdiskElement;
+  if (rd !== undefined && !reasons.has(rd) && !providedBy.has(rd)) {
+    if (!index.has(rd)) throw unknownRamdiskElement(rd, opts.searchPaths);
+    reasons.set(rd, { kind: 'ramdisk-element' });
+    queue.push(rd);
+    drain();
   }
 
   for (const [name, requiredBy] of unresolved) {
@@ -93,6 +109,14 @@ function unknownFlavour(name: string, requiredBy: string | undefined, searchPath
   return invalid(`unknown flavour "${name}"${by}${where}`, 'check the name, or add its directory to ELEMENTS_PATH');
 }
 
+function unknownRamdiskElement(name: string, searchPaths: readonly string[] | undefined) {
+  const where = searchPaths && searchPaths.length > 0 ? `; searched ${searchPaths.join(', ')}` : '';
+  return invalid(
+    `ramdisk element "${name}" (--ramdisk-element / RAMDISK_ELEMENT) is not a flavour${where}`,
+    "kiln's is ramdisk-base, the default (it replaces diskimage-builder's ramdisk and dracut-ramdisk); or add its directory to ELEMENTS_PATH",
+  );
+}
+
 export function describeReason(reason: Reason): string {
   switch (reason.kind) {
     case 'named':
@@ -101,5 +125,7 @@ export function describeReason(reason: Reason): string {
       return `dependency of ${reason.of}`;
     case 'default-os':
       return `default operating system (nothing named provides ${reason.provides})`;
+    case 'ramdisk-element':
+      return 'ramdisk element, added by ramdisk-image-create (--ramdisk-element or RAMDISK_ELEMENT chooses another)';
   }
 }

@@ -46,7 +46,9 @@ export type FlavourIndex = ReadonlyMap<string, Flavour>;
 export type Reason =
   | { kind: 'named' }
   | { kind: 'dependency'; of: string }
-  | { kind: 'default-os'; provides: string };
+  | { kind: 'default-os'; provides: string }
+  /** ramdisk-image-create's ramdisk element (ramdisk-base, or --ramdisk-element / RAMDISK_ELEMENT). */
+  | { kind: 'ramdisk-element' };
 
 export interface Resolved {
   /** Flavours in resolution order (named first, then dependencies breadth-first). */

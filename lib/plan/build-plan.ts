@@ -5,6 +5,8 @@ import { describeReason, resolveFlavours } from '../flavours/resolve.js';
 import type { Flavour, FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
 import { outputPaths, type Format } from '../output/formats.js';
 import { installTypeOf } from '../packages/installs.js';
+import { OPERATING_SYSTEM } from '../flavours/resolve.js';
+import { packageSources, ramdiskNeeds, unmetNeedsError, type MetNeed } from './ramdisk-needs.js';
 
 export type BuildKind = 'disk' | 'ramdisk';
 
@@ -29,13 +31,27 @@ export interface BuildPlan {
   readonly environment: readonly { flavour: string; path: string }[];
   readonly outputs: readonly { format: Format | 'kernel' | 'initramfs'; path: string }[];
   readonly searchPaths: readonly string[];
+  /** Ramdisk builds: the ramdisk element, and where the tree's busybox and kernel come from. */
+  readonly ramdisk?: { readonly element: string; readonly needs: readonly MetNeed[] };
 }
 
 /** Discovers flavours on the configured search path and plans the build. Reads the disk, writes nothing. */
 export function makeBuildPlan(config: BuildConfig, named: readonly string[], kind: BuildKind): BuildPlan {
   const paths = searchPaths(config.settings.elementsPath);
   const index = discoverFlavours(paths);
-  return planFromIndex(index, paths, config, named, kind);
+  const plan = planFromIndex(index, paths, config, named, kind);
+  return kind === 'ramdisk' ? withRamdiskNeeds(plan, config) : plan;
+}
+
+/**
+ * A ramdisk plan with where its needs come from (read from the flavours' package-installs.yaml and
+ * rootfs.yaml); a plan that cannot make a ramdisk is refused here, before any step runs.
+ */
+export function withRamdiskNeeds(plan: BuildPlan, config: BuildConfig): BuildPlan {
+  const s = config.settings;
+  const { met, unmet } = ramdiskNeeds(packageSources(plan.flavours, s.arch, s.packages));
+  if (unmet.length > 0) throw unmetNeedsError(unmet, { ramdiskElement: s.ramdiskElement, operatingSystem: plan.provided[OPERATING_SYSTEM], arch: s.arch });
+  return { ...plan, ramdisk: { element: s.ramdiskElement, needs: met } };
 }
 
 /** The pure part: plans a build over an index of flavours. */
@@ -47,7 +63,7 @@ export function planFromIndex(
   kind: BuildKind,
 ): BuildPlan {
   const s = config.settings;
-  const resolved = resolveFlavours(index, named, { defaultOs: s.defaultOs, searchPaths: paths });
+  const resolved = resolveFlavours(index, named, { defaultOs: s.defaultOs, searchPaths: paths, ...(kind === 'ramdisk' ? { ramdiskElement: s.ramdiskElement } : {}) });
   const formats: Format[] = kind === 'ramdisk' ? ['tar'] : s.types;
   const phasePlan = planPhases(index, resolved, kind === 'ramdisk' ? [] : formats, (prefix) => installTypeOf(prefix, config.env));
   const outputs =

@@ -7,6 +7,10 @@ export function renderPlan(plan: BuildPlan): string {
   const width = Math.max(...plan.flavours.map((f) => f.name.length));
   for (const f of plan.flavours) out.push(`  ${f.name.padEnd(width)}  ${f.why}${f.overrides.length > 0 ? `  (overrides ${f.overrides.join(', ')})` : ''}`);
   if (plan.defaultOsAdded) out.push(`  (kiln added "${plan.defaultOsAdded}": no named flavour provides operating-system)`);
+  if (plan.ramdisk) {
+    const needs = plan.ramdisk.needs.map((n) => `${n.pkg} from ${n.from}`).join(', ');
+    out.push(`Ramdisk element: ${plan.ramdisk.element}${needs ? ` (the tree's busybox and kernel: ${needs})` : ''}`);
+  }
   const virtuals = Object.entries(plan.provided);
   if (virtuals.length > 0) out.push(`Provided: ${virtuals.map(([v, by]) => `${v} by ${by}`).join(', ')}`);
   if (plan.environment.length > 0) {

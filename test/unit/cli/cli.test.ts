@@ -50,6 +50,20 @@ describe('kiln plan', () => {
     expect(r.stdout).toContain('img.tar  (tar)');
   });
 
+  test('ramdisk-image-create --dry-run adds the ramdisk element and says why; kiln plan --ramdisk --ramdisk-element chooses it', () => {
+    const own = { ...env, ELEMENTS_PATH: undefined, RAMDISK_ELEMENT: undefined };
+    const r = runBin('ramdisk-image-create', ['-o', 'rd', '--dry-run', 'local-config'], { env: own });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}ramdisk-base +ramdisk element, added by ramdisk-image-create/m);
+    expect(r.stdout).toContain('rd.initramfs  (initramfs)');
+    const p = runBin('kiln', ['plan', '--ramdisk', '--ramdisk-element', 'deploy', '--json', 'local-config'], { env: own });
+    expect(p.code).toBe(0);
+    const flavours = JSON.parse(p.stdout).flavours.map((f: { name: string; why: string }) => `${f.name}: ${f.why}`);
+    expect(flavours).toContain('deploy: ramdisk element, added by ramdisk-image-create (--ramdisk-element or RAMDISK_ELEMENT chooses another)');
+    expect(flavours).toContain('ramdisk-base: dependency of deploy');
+  });
+
   test('kiln flavours lists each flavour with its README\'s first line', () => {
     const r = runBin('kiln', ['flavours'], { env });
     expect(r.code).toBe(0);
@@ -81,6 +95,8 @@ describe('bad input exits 2 with one line naming the culprit and writes nothing'
     ['unreadable --env-file', ['build', '-o', 'img', '--env-file', envFile, 'fake-os'], env, /--env-file .*: cannot read it/],
     ['unknown option', ['build', '--frobnicate', 'fake-os'], env, /unknown option '--frobnicate'/],
     ['bad --block-device', ['build', '--block-device', 'gpt', 'fake-os'], env, /--block-device: "gpt" is not one of mbr, efi/],
+    ['ramdisk element not a flavour', ['ramdisk', '-o', 'rd', 'fake-os'], { ...env, RAMDISK_ELEMENT: 'ramdisk' }, /ramdisk element "ramdisk" \(--ramdisk-element \/ RAMDISK_ELEMENT\) is not a flavour/],
+    ['ramdisk of an OS that installs no kernel', ['ramdisk', '-o', 'rd', 'fake-os'], env, /this plan cannot make a ramdisk: nothing in it installs a kernel .*"fake-os" provides operating-system and installs none/],
   ])('%s', (_what, args, e, message) => {
     const before = fs.readdirSync(cwd);
     const r = runBin('kiln', args, { cwd, env: e });

@@ -1,5 +1,5 @@
 import { KilnError } from '../../../lib/errors/index.js';
-import { resolveFlavours } from '../../../lib/flavours/resolve.js';
+import { describeReason, resolveFlavours } from '../../../lib/flavours/resolve.js';
 import { indexOf } from '../helpers/index.js';
 
 const os = { provides: ['operating-system'] };
@@ -20,6 +20,10 @@ const index = indexOf({
   'provides-x': { provides: ['x'] },
   'also-x': { provides: ['x'] },
   'not-an-os': {},
+  'ramdisk-base': {},
+  'my-ramdisk': { deps: ['c'] },
+  'uses-ramdisk': { deps: ['ramdisk-base'] },
+  'provides-ramdisk': { provides: ['ramdisk-base'] },
 });
 
 const names = (r: ReturnType<typeof resolveFlavours>) => r.flavours.map((f) => f.name);
@@ -94,6 +98,46 @@ describe('resolveFlavours', () => {
     });
     test('a default that provides no operating system is named', () => {
       expect(() => resolveFlavours(index, ['a'], { defaultOs: 'not-an-os' })).toThrow(/"not-an-os" does not provide "operating-system"/);
+    });
+  });
+
+  describe("a ramdisk build's ramdisk element (ramdisk-image-create)", () => {
+    const rd = { ...withOs, ramdiskElement: 'ramdisk-base' };
+    test('joins after the named flavours and their dependencies, saying why', () => {
+      const r = resolveFlavours(index, ['a', 'busybox'], rd);
+      expect(names(r)).toEqual(['a', 'busybox', 'b', 'c', 'ramdisk-base']);
+      expect(r.flavours.at(-1)?.reason).toEqual({ kind: 'ramdisk-element' });
+    });
+    test('brings its own dependencies', () => {
+      expect(names(resolveFlavours(index, ['busybox'], { ...withOs, ramdiskElement: 'my-ramdisk' }))).toEqual(['busybox', 'my-ramdisk', 'c']);
+    });
+    test('after the default operating system too', () => {
+      const r = resolveFlavours(index, ['a'], { defaultOs: 'debian', ramdiskElement: 'ramdisk-base' });
+      expect(names(r)).toEqual(['a', 'debian', 'b', 'debian-minimal', 'c', 'ramdisk-base']);
+    });
+    test('a plan that holds it already is unchanged: named, a dependency, or provided', () => {
+      expect(resolveFlavours(index, ['ramdisk-base', 'busybox'], rd).flavours).toEqual(resolveFlavours(index, ['ramdisk-base', 'busybox'], withOs).flavours);
+      const dep = resolveFlavours(index, ['uses-ramdisk', 'busybox'], rd);
+      expect(dep.flavours).toEqual([
+        { name: 'uses-ramdisk', reason: { kind: 'named' } },
+        { name: 'busybox', reason: { kind: 'named' } },
+        { name: 'ramdisk-base', reason: { kind: 'dependency', of: 'uses-ramdisk' } },
+      ]);
+      expect(names(resolveFlavours(index, ['provides-ramdisk', 'busybox'], rd))).toEqual(['provides-ramdisk', 'busybox']);
+    });
+    test('one that is not a flavour is invalid input naming it and the option', () => {
+      let err: unknown;
+      try {
+        resolveFlavours(index, ['busybox'], { ...withOs, ramdiskElement: 'dracut-ramdisk' });
+      } catch (e) {
+        err = e;
+      }
+      expect((err as KilnError).exitCode).toBe(2);
+      expect((err as KilnError).message).toBe('ramdisk element "dracut-ramdisk" (--ramdisk-element / RAMDISK_ELEMENT) is not a flavour; searched /flavours');
+      expect((err as KilnError).hint).toMatch(/kiln's is ramdisk-base/);
+    });
+    test('describeReason says who added it', () => {
+      expect(describeReason({ kind: 'ramdisk-element' })).toBe('ramdisk element, added by ramdisk-image-create (--ramdisk-element or RAMDISK_ELEMENT chooses another)');
     });
   });
 });
