@@ -4,8 +4,8 @@
  *   name:                      # installed in install.d
  *   other:
  *     phase: pre-install.d     # which chroot phase
- *     uninstall: true          # removed instead of installed
- *     build-only: true         # installed, then removed at the end of post-install.d
+ *     uninstall: true          # removed (at the end of the phase) instead of installed
+ *     build-only: true         # installed at the start of the phase, removed at its end
  *     arch: amd64, arm64       # only on these architectures
  *     not-arch: i386           # never on these (not both arch and not-arch)
  *     when: DIB_FOO = bar      # only when the condition(s) hold (=, !=); a list means all; an unset
@@ -13,11 +13,13 @@
  *     installtype: package     # only when the flavour's install type (DIB_INSTALLTYPE_<flavour>,
  *                              # else DIB_DEFAULT_INSTALLTYPE, else "source") is this one
  *
- * Parsing and filtering are pure; the result is one batched list per phase and action.
+ * Parsing and filtering are pure; the result is one install list and one removal list per phase, and
+ * phaseSteps places them among the phase's hooks where diskimage-builder's own package hooks run.
  */
 import fs from 'node:fs';
 import YAML, { LineCounter, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import { invalid } from '../errors/index.js';
+import { compareHookNames } from '../flavours/phases.js';
 
 export type PackagePhase = 'pre-install.d' | 'install.d' | 'post-install.d';
 const PHASES: readonly PackagePhase[] = ['pre-install.d', 'install.d', 'post-install.d'];
@@ -218,14 +220,62 @@ export interface PhasePackages {
   readonly uninstall: readonly string[];
 }
 
-/** One install list and one uninstall list per phase; build-only packages leave after post-install.d. */
+/**
+ * One install list and one removal list per phase, merged over every flavour's entries as diskimage-builder's
+ * package-installs-squash merges them: an entry installs, or (`uninstall`) removes, or (`build-only`) both, in
+ * its own phase; nothing cancels anything. So a package one flavour installs and another marks build-only in
+ * the same phase is installed and then removed; installed in a later phase, it stays (see phaseSteps).
+ */
 export function batchPackages(entries: readonly PackageEntry[], arch: string, env: Readonly<Record<string, string | undefined>>): Record<PackagePhase, PhasePackages> {
   const out = Object.fromEntries(PHASES.map((p) => [p, { install: [] as string[], uninstall: [] as string[] }])) as Record<PackagePhase, { install: string[]; uninstall: string[] }>;
   for (const e of entries.filter((x) => applies(x, arch, env))) {
-    const target = e.uninstall ? out[e.phase].uninstall : out[e.phase].install;
-    if (!target.includes(e.name)) target.push(e.name);
-    if (e.buildOnly && !out['post-install.d'].uninstall.includes(e.name)) out['post-install.d'].uninstall.push(e.name);
+    const actions = e.buildOnly ? (['install', 'uninstall'] as const) : e.uninstall ? (['uninstall'] as const) : (['install'] as const);
+    for (const action of actions) {
+      const list = out[e.phase][action];
+      if (!list.includes(e.name)) list.push(e.name);
+    }
   }
+  return out;
+}
+
+/**
+ * Where a phase's package steps run among its hooks: at the place of diskimage-builder's own package-installs
+ * hooks of these names (pre-install.d/10-package-installs … 99-package-uninstalls, install.d/01-… 99-…,
+ * post-install.d/00-… 95-…), ordered with the flavours' hooks like any hook.
+ */
+export const PACKAGE_STEP_AT: Readonly<Record<PackagePhase, { readonly install: string; readonly uninstall: string }>> = {
+  'pre-install.d': { install: '10-package-installs', uninstall: '99-package-uninstalls' },
+  'install.d': { install: '01-package-installs', uninstall: '99-package-uninstalls' },
+  'post-install.d': { install: '00-package-installs', uninstall: '95-package-uninstalls' },
+};
+
+export type PhaseStep<H> = { readonly kind: 'hooks'; readonly hooks: readonly H[] } | { readonly kind: 'install' | 'uninstall'; readonly packages: readonly string[] };
+
+/**
+ * A package phase as the steps it runs, in order: runs of hooks, with the install and the removal of the
+ * phase's packages placed as PACKAGE_STEP_AT says (a package step goes before a hook of the very same name).
+ * Empty package lists make no step.
+ */
+export function phaseSteps<H extends { readonly name: string }>(phase: PackagePhase, hooks: readonly H[], pkgs: PhasePackages): PhaseStep<H>[] {
+  const pending = (['install', 'uninstall'] as const)
+    .map((kind) => ({ kind, at: PACKAGE_STEP_AT[phase][kind], packages: pkgs[kind] }))
+    .filter((p) => p.packages.length > 0);
+  const out: PhaseStep<H>[] = [];
+  let run: H[] = [];
+  const flush = () => {
+    if (run.length > 0) out.push({ kind: 'hooks', hooks: run });
+    run = [];
+  };
+  for (const hook of hooks) {
+    while (pending[0] && compareHookNames(pending[0].at, hook.name) <= 0) {
+      const p = pending.shift() as (typeof pending)[number];
+      flush();
+      out.push({ kind: p.kind, packages: p.packages });
+    }
+    run.push(hook);
+  }
+  flush();
+  for (const p of pending) out.push({ kind: p.kind, packages: p.packages });
   return out;
 }
 

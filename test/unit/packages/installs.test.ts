@@ -1,5 +1,5 @@
 import { KilnError } from '../../../lib/errors/index.js';
-import { applies, batchPackages, parseCondition, parsePackageInstalls, whenHolds } from '../../../lib/packages/installs.js';
+import { applies, batchPackages, parseCondition, parsePackageInstalls, phaseSteps, whenHolds, type PhasePackages } from '../../../lib/packages/installs.js';
 
 const parse = (yaml: string, flavour = 'fx') => parsePackageInstalls(yaml, 'package-installs.yaml', flavour);
 
@@ -120,13 +120,74 @@ both: {when: [DIB_A = 1, DIB_B != 2]}
 `);
     expect(batchPackages(entries, 'amd64', { DIB_BLOCK_DEVICE: 'mbr', DIB_A: '1', DIB_B: '3' })).toEqual({
       'pre-install.d': { install: ['early'], uninstall: [] },
-      'install.d': { install: ['kernel-amd64', 'everywhere-but-i386', 'tool', 'both'], uninstall: [] },
-      'post-install.d': { install: [], uninstall: ['gone', 'tool'] },
+      'install.d': { install: ['kernel-amd64', 'everywhere-but-i386', 'tool', 'both'], uninstall: ['tool'] },
+      'post-install.d': { install: [], uninstall: ['gone'] },
     });
+  });
+
+  test('build-only is installed and removed in its own phase', () => {
+    const entries = parse('early-tool: {build-only: true, phase: pre-install.d}\nlate-tool: {build-only: true, phase: post-install.d}\n');
+    expect(batchPackages(entries, 'amd64', {})).toEqual({
+      'pre-install.d': { install: ['early-tool'], uninstall: ['early-tool'] },
+      'install.d': { install: [], uninstall: [] },
+      'post-install.d': { install: ['late-tool'], uninstall: ['late-tool'] },
+    });
+  });
+
+  test('build-only with uninstall is still build-only, as upstream', () => {
+    expect(batchPackages(parse('t: {build-only: true, uninstall: true}\n'), 'amd64', {})['install.d']).toEqual({ install: ['t'], uninstall: ['t'] });
+  });
+
+  test('across flavours nothing cancels: install here and build-only there in one phase is installed, then removed', () => {
+    const entries = [...parse('gcc:\n', 'keeps-it'), ...parse('gcc: {build-only: true}\n', 'builds-with-it')];
+    expect(batchPackages(entries, 'amd64', {})['install.d']).toEqual({ install: ['gcc'], uninstall: ['gcc'] });
+  });
+
+  test('across flavours and phases: build-only in install.d and installed in post-install.d stays (removed at the end of install.d, installed again)', () => {
+    const entries = [...parse('gcc: {phase: post-install.d}\n', 'keeps-it'), ...parse('gcc: {build-only: true}\n', 'builds-with-it')];
+    const b = batchPackages(entries, 'amd64', {});
+    expect(b['install.d']).toEqual({ install: ['gcc'], uninstall: ['gcc'] });
+    expect(b['post-install.d']).toEqual({ install: ['gcc'], uninstall: [] });
   });
 
   test('a package named twice is installed once', () => {
     const entries = [...parse('curl:\n', 'a'), ...parse('curl:\n', 'b')];
     expect(batchPackages(entries, 'amd64', {})['install.d'].install).toEqual(['curl']);
+  });
+});
+
+describe('phaseSteps: the package steps among the hooks of a phase', () => {
+  const hooks = (...names: string[]) => names.map((name) => ({ name }));
+  const show = (phase: 'pre-install.d' | 'install.d' | 'post-install.d', names: string[], pkgs: PhasePackages) =>
+    phaseSteps(phase, hooks(...names), pkgs).map((s) => (s.kind === 'hooks' ? s.hooks.map((h) => h.name).join(',') : `${s.kind} ${s.packages.join(',')}`));
+
+  const pk = { install: ['a'], uninstall: ['b'] };
+
+  test('install.d: install at 01-package-installs, removal at 99-package-uninstalls', () => {
+    expect(show('install.d', ['00-first', '01-aaa', '01-zzz', '50-middle', '99-cleanup', '99-zzz', '100-last'], pk)).toEqual([
+      '00-first,01-aaa',
+      'install a',
+      '01-zzz,50-middle,99-cleanup',
+      'uninstall b',
+      '99-zzz,100-last',
+    ]);
+  });
+
+  test('pre-install.d: install at 10-package-installs (repositories set up before it are there), removal at 99', () => {
+    expect(show('pre-install.d', ['01-dpkg-speedups', '05-add-repo', '15-after', '99-zz'], pk)).toEqual(['01-dpkg-speedups,05-add-repo', 'install a', '15-after', 'uninstall b', '99-zz']);
+  });
+
+  test('post-install.d: removal at 95-package-uninstalls, so cleanup hooks at 96-99 run after it', () => {
+    expect(show('post-install.d', ['00-early', '10-configure', '96-cleanup', '99-last'], pk)).toEqual(['00-early', 'install a', '10-configure', 'uninstall b', '96-cleanup,99-last']);
+  });
+
+  test('with no hooks, install then removal; empty lists make no step', () => {
+    expect(show('install.d', [], pk)).toEqual(['install a', 'uninstall b']);
+    expect(show('install.d', ['50-x'], { install: [], uninstall: [] })).toEqual(['50-x']);
+    expect(show('install.d', ['50-x'], { install: [], uninstall: ['b'] })).toEqual(['50-x', 'uninstall b']);
+  });
+
+  test('a package step goes before a hook of the very same name', () => {
+    expect(show('install.d', ['01-package-installs'], pk)).toEqual(['install a', '01-package-installs', 'uninstall b']);
   });
 });
