@@ -64,26 +64,29 @@ export class TreePackages {
     return existsInTree(this.root, '/usr/bin/apt-get');
   }
 
-  async apply(phase: string, pkgs: PhasePackages): Promise<void> {
-    if (pkgs.install.length > 0) {
-      await this.log.step(`${phase} packages: install ${pkgs.install.join(' ')}`, async () => {
-        await this.refresh();
-        const install = installCommand(this.tool, pkgs.install, 'minimal');
-        if (this.offline && this.tool === 'apt') {
-          // Offline: apt may use only what the archive cache holds; anything it would download is named first.
-          const missing = parsePrintUris(await this.inTree({ ...install, argv: withAptOption(install.argv, '--print-uris', '-qq') }, `${phase} package install (what it needs)`, true));
-          if (missing.length > 0) {
-            throw invalid(`--offline: ${phase} packages: not in the local package cache: ${missing.join(', ')}`, 'build once without --offline to download them (they are kept for later builds)');
-          }
-          await this.inTree({ ...install, argv: withAptOption(install.argv, '--no-download') }, `${phase} package install`);
-          return;
+  /** Installs packages (a no-op for none); `label` names the phase (or "-p") in the log. */
+  async install(label: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.log.step(`${label} packages: install ${names.join(' ')}`, async () => {
+      await this.refresh();
+      const install = installCommand(this.tool, names, 'minimal');
+      if (this.offline && this.tool === 'apt') {
+        // Offline: apt may use only what the archive cache holds; anything it would download is named first.
+        const missing = parsePrintUris(await this.inTree({ ...install, argv: withAptOption(install.argv, '--print-uris', '-qq') }, `${label} package install (what it needs)`, true));
+        if (missing.length > 0) {
+          throw invalid(`--offline: ${label} packages: not in the local package cache: ${missing.join(', ')}`, 'build once without --offline to download them (they are kept for later builds)');
         }
-        await this.inTree(install, `${phase} package install`);
-      });
-    }
-    if (pkgs.uninstall.length > 0) {
-      await this.log.step(`${phase} packages: remove ${pkgs.uninstall.join(' ')}`, () => this.inTree(removeCommand(this.tool, pkgs.uninstall), `${phase} package removal`));
-    }
+        await this.inTree({ ...install, argv: withAptOption(install.argv, '--no-download') }, `${label} package install`);
+        return;
+      }
+      await this.inTree(install, `${label} package install`);
+    });
+  }
+
+  /** Removes packages (a no-op for none). */
+  async remove(label: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.log.step(`${label} packages: remove ${names.join(' ')}`, () => this.inTree(removeCommand(this.tool, names), `${label} package removal`));
   }
 
   /** Refreshes package lists once per build, unless offline or they are fresh (< 6 h old). */

@@ -21,6 +21,7 @@ import type { PlannedPhase } from '../flavours/types.js';
 import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
+import { phaseSteps } from '../packages/installs.js';
 import { makeBaseTree, baseMirror } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
@@ -178,9 +179,14 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
         if (pk.install.length + pk.uninstall.length > 0 && !tree.available()) {
           throw invalid(`packages requested for ${name} (${[...pk.install, ...pk.uninstall].join(', ')}) but the tree has no package manager`);
         }
-        await tree.apply(name, pk);
-        await runPhase(ctx, phase(name));
-        if (extra.length > 0) await tree.apply('-p', { install: extra, uninstall: [] });
+        // The phase's packages are installed and removed where diskimage-builder's package-installs hooks
+        // run among its hooks (install near its start, removal near its end: lib/packages/installs.ts).
+        for (const step of phaseSteps(name, phase(name).hooks, pk)) {
+          if (step.kind === 'hooks') await runPhase(ctx, { ...phase(name), hooks: step.hooks });
+          else if (step.kind === 'install') await tree.install(name, step.packages);
+          else await tree.remove(name, step.packages);
+        }
+        await tree.install('-p', extra);
       }
       await applyFlavourSpecs(specs, dirs.root, false, log);
     });

@@ -17,14 +17,25 @@ export interface ResolveOptions {
 
 /**
  * Resolves named flavours with diskimage-builder's semantics: the transitive closure of element-deps
- * (self-dependencies and cycles are fine); element-provides declares virtual flavours, which are never
- * in the result; a virtual provided twice, or named together with its provider, is an error. A ramdisk
- * build's ramdisk element joins last, with its dependencies.
- * Pure: reads only the index.
+ * (self-dependencies and cycles are fine); element-provides declares virtual flavours: a name some flavour
+ * of the result provides is satisfied by that provider, never expanded itself (even when a real flavour has
+ * that name: its own dependencies are not pulled in) and never in the result. A virtual provided twice, or
+ * a named flavour that another flavour of the result provides, is an error naming both.
+ * The result does not depend on the order of the names. A ramdisk build's ramdisk element joins unless the
+ * result already holds or provides it. Pure: reads only the index.
  */
 export function resolveFlavours(index: FlavourIndex, named: readonly string[], opts: ResolveOptions): Resolved {
   if (named.length === 0) throw invalid('no flavours named', 'name at least one flavour, e.g. "vm"');
-  const first = closure(index, named, opts);
+  const without = withOperatingSystem(index, named, opts);
+  const rd = opts.ramdiskElement;
+  if (rd === undefined || without.flavours.some((f) => f.name === rd) || without.provided[rd] !== undefined) return without;
+  if (!index.has(rd)) throw unknownRamdiskElement(rd, opts.searchPaths);
+  return withOperatingSystem(index, named, opts, rd);
+}
+
+/** The closure of the names (and of the ramdisk element, when given), with the default operating system added if none is provided. */
+function withOperatingSystem(index: FlavourIndex, named: readonly string[], opts: ResolveOptions, ramdisk?: string): Resolved {
+  const first = closure(index, named, opts, undefined, ramdisk);
   if (first.provided[OPERATING_SYSTEM] !== undefined) return first;
   if (opts.defaultOs === null) {
     throw invalid(
@@ -35,72 +46,116 @@ export function resolveFlavours(index: FlavourIndex, named: readonly string[], o
   if (named.includes(opts.defaultOs)) {
     throw invalid(`default operating-system flavour "${opts.defaultOs}" does not provide "${OPERATING_SYSTEM}"`);
   }
-  const second = closure(index, [...named, opts.defaultOs], opts, opts.defaultOs);
+  const second = closure(index, [...named, opts.defaultOs], opts, opts.defaultOs, ramdisk);
   if (second.provided[OPERATING_SYSTEM] === undefined) {
     throw invalid(`default operating-system flavour "${opts.defaultOs}" does not provide "${OPERATING_SYSTEM}"`);
   }
   return { ...second, defaultOsAdded: opts.defaultOs };
 }
 
-function closure(index: FlavourIndex, named: readonly string[], opts: ResolveOptions, defaultOs?: string): Resolved {
-  const reasons = new Map<string, Reason>();
-  const providedBy = new Map<string, string>();
-  const unresolved = new Map<string, string>(); // name → first flavour that depends on it
+/** One breadth-first expansion (see closure). */
+interface Pass {
+  readonly reasons: Map<string, Reason>;
+  /** Flavours whose deps and provides were taken, in the order they were. */
+  readonly expanded: readonly string[];
+  /** Virtual name → every expanded flavour that provides it. */
+  readonly providers: Map<string, string[]>;
+  /** Names not in the index → the flavour that first required them ('' when named). */
+  readonly unknown: Map<string, string>;
+}
+
+/**
+ * Breadth-first from the named flavours, like diskimage-builder's expand_dependencies: a name is skipped
+ * when it is already provided as it comes up (or assumed provided), else it must be a flavour and its deps
+ * and provides are taken. A name not in the index is decided at the end (a provider may come later).
+ */
+function expand(index: FlavourIndex, named: readonly string[], assumed: ReadonlySet<string>, defaultOs: string | undefined, ramdisk: string | undefined): Pass {
+  const pass: Pass = { reasons: new Map(), expanded: [], providers: new Map(), unknown: new Map() };
+  const { reasons, providers } = pass;
   const queue: string[] = [];
-
-  const drain = () => {
-    while (queue.length > 0) {
-      const name = queue.shift() as string;
-      const flavour = index.get(name);
-      if (!flavour) {
-        // Perhaps a virtual that a flavour later in the queue provides: decide after the closure.
-        const reason = reasons.get(name);
-        unresolved.set(name, reason?.kind === 'dependency' ? reason.of : '');
-        continue;
-      }
-      for (const virtual of flavour.provides) {
-        const other = providedBy.get(virtual);
-        if (other !== undefined && other !== name) {
-          throw invalid(`"${virtual}" is provided by both "${other}" and "${name}": use only one of them`);
-        }
-        providedBy.set(virtual, name);
-      }
-      for (const dep of flavour.deps) {
-        if (reasons.has(dep) || providedBy.has(dep)) continue;
-        reasons.set(dep, { kind: 'dependency', of: name });
-        queue.push(dep);
-      }
-    }
-  };
-
   for (const name of named) {
     if (reasons.has(name)) continue;
     reasons.set(name, name === defaultOs ? { kind: 'default-os', provides: OPERATING_SYSTEM } : { kind: 'named' });
     queue.push(name);
   }
-  drain();
-  const rd = opts.ramdiskElement;
-  if (rd !== undefined && !reasons.has(rd) && !providedBy.has(rd)) {
-    if (!index.has(rd)) throw unknownRamdiskElement(rd, opts.searchPaths);
-    reasons.set(rd, { kind: 'ramdisk-element' });
-    queue.push(rd);
-    drain();
-  }
-
-  for (const [name, requiredBy] of unresolved) {
-    if (!providedBy.has(name)) throw unknownFlavour(name, requiredBy || undefined, opts.searchPaths);
-  }
-  for (const name of named) {
-    const provider = providedBy.get(name);
-    if (provider !== undefined && provider !== name) {
-      throw invalid(`"${name}" is named but is already provided by "${provider}": name only one of them`);
+  // The ramdisk element joins after the named flavours and their dependencies (their order is unchanged).
+  let rd = ramdisk;
+  while (queue.length > 0 || (rd !== undefined && !reasons.has(rd))) {
+    if (queue.length === 0 && rd !== undefined) {
+      reasons.set(rd, { kind: 'ramdisk-element' });
+      queue.push(rd);
+      rd = undefined;
+    }
+    const name = queue.shift() as string;
+    if (assumed.has(name) || (providers.get(name) ?? []).some((p) => p !== name)) continue;
+    const flavour = index.get(name);
+    if (!flavour) {
+      const reason = reasons.get(name);
+      pass.unknown.set(name, reason?.kind === 'dependency' ? reason.of : '');
+      continue;
+    }
+    (pass.expanded as string[]).push(name);
+    for (const virtual of flavour.provides) {
+      const list = providers.get(virtual) ?? [];
+      if (!list.includes(name)) list.push(name);
+      providers.set(virtual, list);
+    }
+    for (const dep of flavour.deps) {
+      if (reasons.has(dep)) continue;
+      reasons.set(dep, { kind: 'dependency', of: name });
+      queue.push(dep);
     }
   }
+  return pass;
+}
 
-  const flavours = [...reasons]
-    .filter(([name]) => index.has(name) && (providedBy.get(name) ?? name) === name)
+/** Who provides a name, other than the flavour of that name itself (a flavour may list its own name). */
+function providerOf(pass: Pass, name: string): string | undefined {
+  return (pass.providers.get(name) ?? []).find((p) => p !== name);
+}
+
+/**
+ * The closure, independent of the order of the names: diskimage-builder skips a name that is already
+ * provided when it comes up, so a real flavour named like a virtual would be expanded (and its dependencies
+ * pulled in) whenever its provider happens to come up later. Here, a pass that expanded a flavour that the
+ * pass's result provides is run again with that name assumed provided, until none is. Should the provider
+ * then vanish (it came only through the flavour it provides), the name is expanded after all, as
+ * diskimage-builder would. Errors are decided on the final pass only.
+ */
+function closure(index: FlavourIndex, named: readonly string[], opts: ResolveOptions, defaultOs?: string, ramdisk?: string): Resolved {
+  const assumed = new Set<string>();
+  const never = new Set<string>();
+  let pass = expand(index, named, assumed, defaultOs, ramdisk);
+  for (let round = 0; round <= 2 * (index.size + named.length) + 2; round++) {
+    const wrongly = pass.expanded.filter((n) => !never.has(n) && providerOf(pass, n) !== undefined);
+    const vanished = [...assumed].filter((n) => pass.reasons.has(n) && providerOf(pass, n) === undefined);
+    if (wrongly.length === 0 && vanished.length === 0) break;
+    for (const n of wrongly) assumed.add(n);
+    for (const n of vanished) {
+      assumed.delete(n);
+      never.add(n);
+    }
+    pass = expand(index, named, assumed, defaultOs, ramdisk);
+  }
+
+  for (const [virtual, list] of pass.providers) {
+    const others = list.filter((p) => p !== virtual);
+    if (others.length > 1) throw invalid(`"${virtual}" is provided by both "${others[0]}" and "${others[1]}": use only one of them`);
+  }
+  for (const [name, requiredBy] of pass.unknown) {
+    if (providerOf(pass, name) === undefined) throw unknownFlavour(name, requiredBy || undefined, opts.searchPaths);
+  }
+  for (const name of new Set(named)) {
+    const provider = providerOf(pass, name);
+    if (provider !== undefined) throw invalid(`"${name}" is named but is already provided by "${provider}": name only one of them`);
+  }
+
+  const expanded = new Set(pass.expanded);
+  const flavours = [...pass.reasons]
+    .filter(([name]) => expanded.has(name) && providerOf(pass, name) === undefined)
     .map(([name, reason]) => ({ name, reason }));
-  return { flavours, provided: Object.fromEntries(providedBy), defaultOsAdded: undefined };
+  const provided = Object.fromEntries([...pass.providers].map(([virtual, list]) => [virtual, list[0] as string]));
+  return { flavours, provided, defaultOsAdded: undefined };
 }
 
 function unknownFlavour(name: string, requiredBy: string | undefined, searchPaths: readonly string[] | undefined) {

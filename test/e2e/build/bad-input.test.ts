@@ -69,7 +69,7 @@ const ROWS: Row[] = [
   ['hook with a syntax error', 'kiln', b('busybox', 'syntax'), {}, 2, /\[syntax\] install\.d\/50-broken: syntax error: .*line \d+/],
   ['environment.d with a syntax error', 'kiln', b('busybox', 'badenv'), {}, 2, /\[badenv\] environment\.d\/10-env\.bash: syntax error/],
   ['package-installs.yaml syntax', 'kiln', b('busybox', 'badpi'), {}, 2, /\[badpi\] .*package-installs\.yaml:\d+:\d+: Flow sequence/],
-  ['package-installs.yaml unknown key', 'kiln', b('busybox', 'badkey'), {}, 2, /\[badkey\] .*package-installs\.yaml: curl: unknown key "phaze"/],
+  ['package-installs.yaml unknown key', 'kiln', b('busybox', 'badkey'), {}, 2, /\[badkey\] .*package-installs\.yaml:1: curl: unknown key "phaze"/],
   ['pkg-map with a list for a name', 'kiln', b('busybox', 'badmap'), {}, 2, /\[badmap\] .*badmap\/pkg-map: "family\.debian\.growpart" must be a string/],
   ['svc-map syntax', 'kiln', b('busybox', 'badsvc'), {}, 2, /\[badsvc\] .*badsvc\/svc-map:\d+:\d+: /],
   ['unknown DIB_INIT_SYSTEM (dib-init-system)', 'kiln', b('busybox', 'dib-init-system'), { DIB_INIT_SYSTEM: 'launchd' }, 2, /\[dib-init-system\] environment\.d\/99-dib-init-system exited 1: DIB_INIT_SYSTEM=launchd is not an init system kiln knows/],
