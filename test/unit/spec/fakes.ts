@@ -113,6 +113,8 @@ export function context(target: Target, opts: { testOnly: boolean; args?: Record
   };
 }
 
+/** Specs written in the constructs of the Sahara plugins' image.yaml, laid out as a spec path (see its README). */
+export const SAHARA_FIXTURES = path.join(process.cwd(), 'test', 'unit', 'spec', 'fixtures', 'sahara');
 
 /** A temporary directory holding a spec and its files; returns the parse result of the spec. */
 export function specDir(files: Record<string, string>): string {
