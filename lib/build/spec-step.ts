@@ -13,7 +13,7 @@ import { loadSpec } from '../spec/load.js';
 import { formatResult } from '../spec/report.js';
 import { runSpec } from '../spec/run.js';
 import { TreeTarget } from '../spec/targets/tree.js';
-import type { Spec } from '../spec/types.js';
+import { formatIssue, type Spec } from '../spec/types.js';
 
 export interface FlavourSpec {
   readonly flavour: string;
@@ -33,6 +33,7 @@ export async function applyFlavourSpecs(specs: readonly FlavourSpec[], root: str
   for (const { flavour, spec } of specs) {
     const what = `${testOnly ? 'check' : 'reconcile'} [${flavour}] image.yaml`;
     await log.step(what, async () => {
+      for (const n of spec.notes) log.warn(`[${flavour}] ${formatIssue(n)}`);
       const target = new TreeTarget(root, { testOnly });
       const report = await runSpec(spec, target, { testOnly });
       for (const r of report.results) log.info(`  ${formatResult(r).join('\n  ')}`);

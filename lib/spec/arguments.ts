@@ -1,16 +1,19 @@
 /**
  * The `arguments` section (a map, or the list of one-key maps the seed's text shows) and how the
  * values given on the command line are checked against it: required, choices, defaults (Sahara's
- * rules: an optional argument needs a default; a default must be one of the choices). kiln adds:
- * `required` with a default is contradictory; the reserved names are an error, not a KeyError.
+ * rules: an optional argument needs a default; a default must be one of the choices). Sahara's schema
+ * allows keys beyond these: they are kept as written (`extra`), and `hidden` (which the CDH and MapR
+ * specs set) keeps an argument out of `kiln pack --list`. What Sahara accepts but is odd (a required
+ * argument's default, a choice listed twice, empty choices) loads with a note. kiln adds: the reserved
+ * names are an error, not a KeyError, and a name must be one an option can carry.
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { KilnError, invalid } from '../errors/index.js';
 import { RESERVED_ARGUMENTS, type ArgumentSpec } from './types.js';
-import { asSeq, asString, checkKeys, childPath, entriesOf, singleEntry, type Entry, type ParseContext, type YNode } from './yaml-nodes.js';
+import { asSeq, asString, booleanOf, childPath, entriesOf, scalarText, singleEntry, type Entry, type ParseContext, type YNode } from './yaml-nodes.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const FIELDS = ['description', 'default', 'required', 'choices'] as const;
+const FIELDS = ['description', 'default', 'required', 'choices', 'hidden'] as const;
 
 export function isReserved(name: string): boolean {
   return (RESERVED_ARGUMENTS as readonly string[]).includes(name);
@@ -38,12 +41,49 @@ export function parseArguments(ctx: ParseContext, node: YNode, owner: Node): Map
   return out;
 }
 
-function parseBool(ctx: ParseContext, node: YNode, path: string, owner: Node): boolean | undefined {
-  const text = isScalar(node) && node.type === 'PLAIN' ? String(node.value) : undefined;
-  if (text === 'true' || text === 'True') return true;
-  if (text === 'false' || text === 'False') return false;
-  ctx.error(node ?? undefined, path, 'required must be true or false', owner);
-  return undefined;
+function parseRequired(ctx: ParseContext, node: YNode, path: string, owner: Node): boolean | undefined {
+  const b = booleanOf(node);
+  if (b === undefined) ctx.error(node ?? undefined, path, 'required must be true or false', owner);
+  return b;
+}
+
+/** The text of a kept key's value: a scalar as written, a list or map as JSON. */
+function valueText(node: YNode): string {
+  if (node === null || node === undefined) return '';
+  if (isScalar(node)) return scalarText(node) ?? '';
+  return JSON.stringify(node.toJSON());
+}
+
+/** Splits an argument's map into the known fields and the rest (kept, in order). */
+function fieldsOf(ctx: ParseContext, map: YNode, path: string): { fields: Map<string, Entry>; extra: Map<string, string> } {
+  const fields = new Map<string, Entry>();
+  const extra = new Map<string, string>();
+  if (!isMap(map)) return { fields, extra };
+  for (const e of entriesOf(ctx, map, path)) {
+    if ((FIELDS as readonly string[]).includes(e.key)) fields.set(e.key, e);
+    else extra.set(e.key, valueText(e.value));
+  }
+  return { fields, extra };
+}
+
+/** Reads `choices`; a choice listed twice is noted and kept once; an empty list is noted. */
+function parseChoices(ctx: ParseContext, ch: Entry, path: string): string[] | undefined {
+  const seq = asSeq(ctx, ch.value, `${path}.choices`, 'choices', ch.keyNode);
+  if (!seq) return undefined;
+  if (seq.items.length === 0) ctx.note(seq, `${path}.choices`, 'choices is empty: no value can be given for this argument, only its default is used');
+  const choices: string[] = [];
+  seq.items.forEach((n, i) => {
+    const c = asString(ctx, n as YNode, `${path}.choices[${i}]`, 'a choice');
+    if (c === undefined) return;
+    if (choices.includes(c)) ctx.note((n as Node | null) ?? undefined, `${path}.choices[${i}]`, `choice "${c}" is listed twice`);
+    else choices.push(c);
+  });
+  return choices;
+}
+
+/** Nothing written (Sahara reads it as None). */
+function blank(node: YNode): boolean {
+  return node === null || node === undefined || (isScalar(node) && (scalarText(node) ?? '') === '');
 }
 
 function parseArgument(ctx: ParseContext, e: Entry): ArgumentSpec | undefined {
@@ -51,42 +91,38 @@ function parseArgument(ctx: ParseContext, e: Entry): ArgumentSpec | undefined {
   const before = ctx.issues.length;
   if (isReserved(e.key)) ctx.error(e.keyNode, path, `"${e.key}" is reserved: ${RESERVED_ARGUMENTS.join(' and ')} are set by every run and cannot be declared`);
   else if (!NAME.test(e.key)) ctx.error(e.keyNode, path, `"${e.key}" is not a valid argument name (letters, digits, _ and -)`);
-  const empty = e.value === null || e.value === undefined || (isScalar(e.value) && e.value.value === '');
-  if (!empty && !isMap(e.value)) {
+  if (!blank(e.value) && !isMap(e.value)) {
     ctx.error(e.value ?? undefined, path, 'an argument must be a map of description, default, required, choices');
     return undefined;
   }
-  const fields = isMap(e.value) ? checkKeys(ctx, e.value, path, FIELDS) : new Map<string, Entry>();
+  const { fields, extra } = fieldsOf(ctx, e.value, path);
+  // Sahara reads a missing or empty description or default as none.
   const text = (k: string) => {
     const f = fields.get(k);
-    return f ? asString(ctx, f.value, `${path}.${k}`, k, f.keyNode) : undefined;
+    if (!f || blank(f.value)) return undefined;
+    return asString(ctx, f.value, `${path}.${k}`, k, f.keyNode);
   };
   const description = text('description');
-  const dflt = text('default');
+  let dflt = text('default');
   const req = fields.get('required');
-  const parsedRequired = req ? parseBool(ctx, req.value, `${path}.required`, req.keyNode) : false;
+  const parsedRequired = req ? parseRequired(ctx, req.value, `${path}.required`, req.keyNode) : false;
   const required = parsedRequired ?? false;
-  let choices: string[] | undefined;
+  const hid = fields.get('hidden');
+  const hidden = hid ? booleanOf(hid.value) : false;
+  if (hid && hidden === undefined) ctx.note(hid.value ?? hid.keyNode, `${path}.hidden`, 'hidden is not true or false: the argument is shown');
   const ch = fields.get('choices');
-  if (ch) {
-    const seq = asSeq(ctx, ch.value, `${path}.choices`, 'choices', ch.keyNode);
-    if (seq && seq.items.length === 0) ctx.error(seq, `${path}.choices`, 'choices is empty');
-    choices = [];
-    seq?.items.forEach((n, i) => {
-      const c = asString(ctx, n as YNode, `${path}.choices[${i}]`, 'a choice');
-      if (c === undefined) return;
-      if (choices?.includes(c)) ctx.error((n as Node | null) ?? undefined, `${path}.choices[${i}]`, `choice "${c}" is listed twice`);
-      choices?.push(c);
-    });
-  }
+  const choices = ch ? parseChoices(ctx, ch, path) : undefined;
   const at = fields.get('default')?.value ?? fields.get('required')?.keyNode ?? e.keyNode;
-  if (required && dflt !== undefined) ctx.error(at ?? undefined, path, `argument "${e.key}" is required and has a default: drop one of them`);
-  if (parsedRequired === false && !fields.has('default')) ctx.error(e.keyNode, path, `argument "${e.key}" is not required, so it must have a default`);
+  if (parsedRequired === false && dflt === undefined) ctx.error(e.keyNode, path, `argument "${e.key}" is not required, so it must have a default`);
   if (dflt !== undefined && choices && choices.length > 0 && !choices.includes(dflt)) {
     ctx.error(at ?? undefined, `${path}.default`, `default "${dflt}" is not one of the choices (${choices.join(', ')})`);
   }
+  if (required && dflt !== undefined) {
+    ctx.note(at ?? undefined, `${path}.default`, `argument "${e.key}" is required, so its default "${dflt}" is never used`);
+    dflt = undefined;
+  }
   if (ctx.issues.length !== before) return undefined;
-  return { name: e.key, pos: ctx.pos(e.keyNode), description, default: dflt, required, choices };
+  return { name: e.key, pos: ctx.pos(e.keyNode), description, default: dflt, required, choices, hidden: hidden ?? false, extra };
 }
 
 /**
@@ -108,6 +144,8 @@ export function resolveArguments(declared: ReadonlyMap<string, ArgumentSpec>, gi
     if (value === undefined) {
       if (arg.required) problems.push(`argument "${arg.name}" is required${arg.description ? ` (${arg.description})` : ''}`);
       else if (arg.default !== undefined) values.set(arg.name, arg.default);
+    } else if (arg.choices && arg.choices.length === 0) {
+      problems.push(`argument "${arg.name}" cannot be given: its choices are empty`);
     } else if (arg.choices && !arg.choices.includes(value)) {
       problems.push(`argument "${arg.name}" must be one of ${arg.choices.join(', ')}, not "${value}"`);
     } else values.set(arg.name, value);

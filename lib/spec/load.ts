@@ -1,7 +1,9 @@
 /**
  * Loads a spec: YAML with positions → arguments and a typed validator tree. Every problem is
  * collected and reported at once (`spec.yaml:12:5: validators[2].any[0]: unknown validator type
- * "pkg"`), exit 2. Script files are found and read here, at load time.
+ * "pkg"`), exit 2. Script files are found and read here, at load time. What Sahara's own loader
+ * accepts loads here too; where kiln has something to say about it (a key Sahara ignores, a branch that
+ * can only fail), the spec carries a note with its place, which `kiln pack` shows.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,7 +59,7 @@ export function parseSpec(text: string, file: string, specDir: string, resourceR
     ctx.error(root ?? undefined, '', 'a spec must be a map with "validators" (and optionally "arguments")');
     return { ok: false, issues: ctx.issues };
   }
-  const keys = checkKeys(ctx, root, '', ['arguments', 'validators']);
+  const keys = checkKeys(ctx, root, '', ['arguments', 'validators'], 'note');
   const argEntry = keys.get('arguments');
   const args = argEntry ? parseArguments(ctx, argEntry.value, argEntry.keyNode) : new Map();
   const valEntry = keys.get('validators');
@@ -65,10 +67,11 @@ export function parseSpec(text: string, file: string, specDir: string, resourceR
   const validators = valEntry ? parseList(valEntry.value ?? valEntry.keyNode, 'validators', ctx) : [];
   for (const use of ctx.argumentUses) {
     if (args.has(use.name) || isReserved(use.name) || ctx.definedAtRun.has(use.name)) continue;
-    ctx.error(use.node, use.path, `argument "${use.name}" is neither declared in "arguments" nor set by argument_set or a script's output`);
+    const effect = use.by === 'argument_case' ? 'this argument_case fails whenever it runs' : 'it is never exported';
+    ctx.note(use.node, use.path, `argument "${use.name}" is neither declared in "arguments" nor set by argument_set or a script's output: ${effect}`);
   }
   if (ctx.issues.length > 0) return { ok: false, issues: sortIssues(ctx.issues) };
-  return { ok: true, spec: { file, arguments: args, validators } };
+  return { ok: true, spec: { file, arguments: args, validators, notes: sortIssues(ctx.notes) } };
 }
 
 function sortIssues(issues: readonly SpecIssue[]): SpecIssue[] {
@@ -82,17 +85,23 @@ export function specError(file: string, issues: readonly SpecIssue[]): KilnError
   return new KilnError('invalid', `${file}: ${lines.length} problems`, { detail: lines.join('\n') });
 }
 
-/** Reads and parses a spec file; throws one KilnError (exit 2) listing every problem. */
-export function loadSpec(file: string, opts: LoadOptions = {}): Spec {
+/** Reads and parses a spec file; an unreadable file is a problem like any other. */
+export function readSpec(file: string, opts: LoadOptions = {}): ParseResult {
+  const name = opts.displayName ?? file;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid(`cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return { ok: false, issues: [{ pos: { file: name, line: 1, col: 1 }, path: '', message: `cannot read spec: ${why}` }] };
   }
-  const name = opts.displayName ?? file;
   const roots = (opts.resourceRoots ?? []).map((r) => path.resolve(r));
-  const r = parseSpec(text, name, path.dirname(path.resolve(file)), roots);
-  if (!r.ok) throw specError(name, r.issues);
+  return parseSpec(text, name, path.dirname(path.resolve(file)), roots);
+}
+
+/** Reads and parses a spec file; throws one KilnError (exit 2) listing every problem. */
+export function loadSpec(file: string, opts: LoadOptions = {}): Spec {
+  const r = readSpec(file, opts);
+  if (!r.ok) throw specError(opts.displayName ?? file, r.issues);
   return r.spec;
 }

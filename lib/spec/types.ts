@@ -109,6 +109,10 @@ export interface ArgumentSpec {
   readonly default: string | undefined;
   readonly required: boolean;
   readonly choices: readonly string[] | undefined;
+  /** `hidden: true` (the CDH and MapR specs): left out of `kiln pack --list` unless --all; still settable. */
+  readonly hidden: boolean;
+  /** Keys beyond the known ones (Sahara's schema allows any and reads none of them), with their text. */
+  readonly extra: ReadonlyMap<string, string>;
 }
 
 export interface Spec {
@@ -116,6 +120,8 @@ export interface Spec {
   readonly arguments: ReadonlyMap<string, ArgumentSpec>;
   /** The top-level validators (run as one `all`, reported one by one). */
   readonly validators: readonly Validator[];
+  /** What loaded but deserves a word, with its place: keys Sahara ignores, branches that always fail. */
+  readonly notes: readonly SpecIssue[];
 }
 
 /** Names every run defines; a spec cannot declare them as arguments. */

@@ -16,10 +16,12 @@ export interface Entry {
 
 export class ParseContext {
   readonly issues: SpecIssue[] = [];
+  /** What Sahara's loader accepts but kiln has something to say about (ignored keys, branches that always fail). */
+  readonly notes: SpecIssue[] = [];
   /** Argument names that argument_set or a script's `output` may define at run time. */
   readonly definedAtRun = new Set<string>();
-  /** argument_case uses, checked once the whole spec is read. */
-  readonly argumentUses: { name: string; node: Node; path: string }[] = [];
+  /** Arguments named by argument_case and env_vars, checked once the whole spec is read. */
+  readonly argumentUses: { name: string; node: Node; path: string; by: 'argument_case' | 'env_vars' }[] = [];
 
   constructor(
     readonly file: string,
@@ -39,6 +41,11 @@ export class ParseContext {
 
   error(node: Node | undefined, path: string, message: string, fallback?: Node): void {
     this.issues.push({ pos: this.pos(node, fallback), path, message });
+  }
+
+  /** Records a note: the spec loads, and the note is shown with it. */
+  note(node: Node | undefined, path: string, message: string, fallback?: Node): void {
+    this.notes.push({ pos: this.pos(node, fallback), path, message });
   }
 
   resolve(node: YNode): YNode {
@@ -113,17 +120,35 @@ export function singleEntry(ctx: ParseContext, node: YNode, path: string, what: 
   return entries[0];
 }
 
-/** Reports keys outside the allowed set; returns the entries by key. */
-export function checkKeys(ctx: ParseContext, map: YAMLMap, path: string, allowed: readonly string[]): Map<string, Entry> {
+/**
+ * Reports keys outside the allowed set; returns the entries by key. Where Sahara's schema allows more keys
+ * than it reads (`unknown: 'note'`), the others are ignored with a note rather than refused.
+ */
+export function checkKeys(ctx: ParseContext, map: YAMLMap, path: string, allowed: readonly string[], unknown: 'error' | 'note' = 'error'): Map<string, Entry> {
   const byKey = new Map<string, Entry>();
   for (const e of entriesOf(ctx, map, path)) {
     if (!allowed.includes(e.key)) {
-      ctx.error(e.keyNode, path, `unknown key "${e.key}" (expected ${allowed.map((a) => `"${a}"`).join(', ')})`);
+      const expected = `expected ${allowed.map((a) => `"${a}"`).join(', ')}`;
+      if (unknown === 'note') ctx.note(e.keyNode, path, `unknown key "${e.key}" is ignored, as Sahara ignores it (${expected})`);
+      else ctx.error(e.keyNode, path, `unknown key "${e.key}" (${expected})`);
       continue;
     }
     byKey.set(e.key, e);
   }
   return byKey;
+}
+
+/** YAML 1.1's booleans, as Sahara's loader (PyYAML) reads them: true/yes/on and false/no/off, in three cases. */
+const spellings = (w: string) => [w, w.charAt(0).toUpperCase() + w.slice(1), w.toUpperCase()];
+const BOOLEANS = new Map<string, boolean>([
+  ...['true', 'yes', 'on'].flatMap((w) => spellings(w).map((t): [string, boolean] => [t, true])),
+  ...['false', 'no', 'off'].flatMap((w) => spellings(w).map((t): [string, boolean] => [t, false])),
+]);
+
+/** A plain (unquoted) scalar that PyYAML reads as a boolean, or undefined. */
+export function booleanOf(node: YNode): boolean | undefined {
+  if (!isScalar(node) || node.type !== 'PLAIN') return undefined;
+  return BOOLEANS.get(String(node.value));
 }
 
 /** `base.key`, or `base["key"]` when the key is not a plain name. */

@@ -9,7 +9,9 @@ import { enterChroot } from '../../chroot/index.js';
 import { runIsolated, shouldIsolate } from '../../namespace/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { resolveArguments } from '../../spec/arguments.js';
-import { findSpec, listSpecs, specRoots, splitOperands } from '../../spec/catalog.js';
+import { findSpec, specRoots, splitOperands } from '../../spec/catalog.js';
+import { formatIssue } from '../../spec/types.js';
+import { isFile, listAll, specHelp } from './pack-info.js';
 import { formatResult, reportJson, summarize } from '../../spec/report.js';
 import { runSpec } from '../../spec/run.js';
 import { TreeTarget } from '../../spec/targets/tree.js';
@@ -33,6 +35,7 @@ interface PackOptions {
   minFree?: string;
   sshKey?: string;
   list?: boolean;
+  all?: boolean;
   knownHosts?: string;
   root?: string;
   ssh?: string;
@@ -73,58 +76,13 @@ function requireDir(dir: string, what: string): void {
 /** Free space a reconcile of an image makes sure of before it runs (built images are sized to fit). */
 const DEFAULT_MIN_FREE = 512 * 2 ** 20;
 
-function argumentsOf(file: string) {
-  const spec = loadSpec(file, { resourceRoots: [] });
-  return [...spec.arguments.values()].map((a) => ({ name: a.name, description: a.description ?? null, default: a.default ?? null, required: a.required, choices: a.choices ?? null }));
-}
-
-function argumentLine(a: ReturnType<typeof argumentsOf>[number]): string {
-  const how = a.required ? 'required' : `default ${a.default}`;
-  return `    --${a.name} VALUE  ${a.description ?? ''} (${how}${a.choices ? `; one of ${a.choices.join(', ')}` : ''})`;
-}
-
-const isFile = (p: string): boolean => fs.existsSync(p) && fs.statSync(p).isFile();
-
-/** Options of pack that take a value (to tell their values from the spec operands in `--help SPEC`). */
-const VALUE_OPTIONS = new Set(['--image', '--root-filesystem', '--root', '--ssh', '--ssh-key', '--known-hosts', '--min-free', '--arg', '--resource-root']);
-
-/** `kiln pack --help SPEC` (or `--help PLUGIN VERSION`): the spec's arguments, as options. */
-export function specHelp(tokens: readonly string[]): string {
-  const operands: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as string;
-    if (VALUE_OPTIONS.has(t)) i += 1;
-    else if (!t.startsWith('-')) operands.push(t);
-    else if (!t.includes('=') && operands.length > 0) i += 1; // a spec argument given as --NAME VALUE
-  }
-  if (operands.length === 0) return '';
-  try {
-    const split = splitOperands(operands, isFile);
-    const file = 'file' in split.spec ? split.spec.file : findSpec(specRoots(process.env), split.spec.plugin, split.spec.version).file;
-    const args = argumentsOf(file);
-    return `\nArguments of ${file}:\n${args.length > 0 ? args.map(argumentLine).join('\n') : '    (none)'}\n`;
-  } catch (e) {
-    return `\n${(e as Error).message}\n`;
-  }
-}
-
-/** `kiln pack --list`: every PLUGIN VERSION on the spec path, with its arguments. */
-function listAll(json: boolean): void {
-  const rows = listSpecs(specRoots(process.env)).map((s) => ({ ...s, arguments: argumentsOf(s.file) }));
-  if (json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
-    return;
-  }
-  if (rows.length === 0) process.stdout.write('no specs on the spec path (KILN_SPEC_PATH, then each flavour\'s specs/ directory)\n');
-  for (const r of rows) process.stdout.write(`${r.plugin} ${r.version}  ${r.file}\n${r.arguments.map((a) => `${argumentLine(a)}\n`).join('')}`);
-}
-
 async function pack(operands: readonly string[], opts: PackOptions): Promise<void> {
   setDebug(opts.debug === true);
   if (opts.list) {
-    listAll(opts.json === true);
+    listAll(opts.json === true, opts.all === true, (text) => process.stdout.write(text));
     return;
   }
+  if (opts.all) throw invalid('--all only applies to --list');
   const split = splitOperands(operands, isFile);
   const targets = [opts.image, opts.root, opts.ssh].filter((t) => t !== undefined);
   if (targets.length !== 1) throw invalid('name exactly one target: --image FILE, --root DIR or --ssh HOST');
@@ -194,6 +152,7 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
 
 /** Runs the spec, prints the report, and closes the target: commit only when a reconcile conformed. */
 async function check(spec: Spec, target: Target, testOnly: boolean, args: Map<string, string>, json: boolean): Promise<void> {
+  for (const n of spec.notes) process.stderr.write(`kiln: warning: ${formatIssue(n)}\n`);
   let ok = false;
   try {
     const report = await runSpec(spec, target, {
@@ -219,7 +178,8 @@ export function packCommand(name: string): Command {
     .argument('[spec]', 'the YAML image spec, or PLUGIN VERSION to find <plugin>/<version>/image.yaml on the spec path')
     .argument('[arguments...]', 'the spec\'s arguments as --NAME VALUE (names as declared: --java-distro openjdk)')
     .allowUnknownOption()
-    .option('--list', 'list the specs on the spec path (KILN_SPEC_PATH, then flavours\' specs/) with their arguments')
+    .option('--list', 'list the specs on the spec path (KILN_SPEC_PATH, then flavours\' specs/) with their arguments; exit 1 if any cannot be loaded')
+    .option('--all', 'with --list: show hidden arguments too')
     .option('--image <file>', 'target: an image file (qcow2, raw, vhd, vmdk); kiln works on a copy and replaces the image only when reconcile succeeds')
     .option('--root-filesystem <dev>', 'with --image: the root filesystem (/dev/sda1, /dev/vda2 or a partition number; default: the partition holding /etc/os-release)')
     .option('--root <dir>', 'target: a root tree')

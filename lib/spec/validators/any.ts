@@ -13,10 +13,7 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): AnyValidator | unde
   const before = ctx.issues.length;
   const children = ctx.parseList(value ?? at.keyNode, at.path, ctx);
   if (ctx.issues.length !== before) return undefined;
-  if (children.length === 0) {
-    ctx.error(value ?? at.keyNode, at.path, '"any" needs at least one validator (an empty "any" always fails)');
-    return undefined;
-  }
+  if (children.length === 0) ctx.note(value ?? at.keyNode, at.path, 'an empty "any" fails whenever it runs (as in Sahara)');
   return { kind: 'any', pos: at.pos, path: at.path, children };
 }
 
@@ -38,7 +35,7 @@ async function tryEach(v: AnyValidator, ctx: RunContext, testOnly: boolean): Pro
 async function run(v: AnyValidator, ctx: RunContext): Promise<void> {
   let failures = await tryEach(v, ctx, true);
   if (failures && !ctx.testOnly) failures = await tryEach(v, ctx, false);
-  if (failures) throw new ValidationFailure(v, `none of ${v.children.length} alternatives holds`, undefined, failures);
+  if (failures) throw new ValidationFailure(v, v.children.length === 0 ? 'an empty "any" never holds' : `none of ${v.children.length} alternatives holds`, undefined, failures);
 }
 
 export const anyValidator: ValidatorModule<'any'> = { kind: 'any', parse, run };

@@ -19,7 +19,7 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): ArgumentCaseValidat
   if (!nameEntry) ctx.error(map, at.path, 'argument_case needs "argument_name"');
   if (!casesEntry) ctx.error(map, at.path, 'argument_case needs "cases"');
   const argument = nameEntry ? asString(ctx, nameEntry.value, `${at.path}.argument_name`, 'argument_name', nameEntry.keyNode) : undefined;
-  if (argument !== undefined && nameEntry) ctx.argumentUses.push({ name: argument, node: nameEntry.value ?? nameEntry.keyNode, path: `${at.path}.argument_name` });
+  if (argument !== undefined && nameEntry) ctx.argumentUses.push({ name: argument, node: nameEntry.value ?? nameEntry.keyNode, path: `${at.path}.argument_name`, by: 'argument_case' });
   const cases = new Map<string, AllValidator>();
   const casesPath = `${at.path}.cases`;
   const casesMap = casesEntry ? asMap(ctx, casesEntry.value, casesPath, 'cases', casesEntry.keyNode) : undefined;

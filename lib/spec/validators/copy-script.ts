@@ -25,7 +25,7 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): CopyScriptValidator
     ctx.error(e.value, path, 'copy_script options must be a map (inline)');
     return undefined;
   }
-  const keys = isMap(e.value) ? checkKeys(ctx, e.value, path, ['inline']) : new Map();
+  const keys = isMap(e.value) ? checkKeys(ctx, e.value, path, ['inline'], 'note') : new Map();
   const inlineEntry = keys.get('inline');
   const text = inlineEntry
     ? inlineScript(ctx, asString(ctx, inlineEntry.value, `${path}.inline`, 'inline', inlineEntry.keyNode), inlineEntry.value ?? undefined, `${path}.inline`)

@@ -11,10 +11,7 @@ import type { NodeAt, ValidatorModule } from './module.js';
 function parse(value: YNode, at: NodeAt, ctx: ParseContext): OsCaseValidator | undefined {
   const seq = asSeq(ctx, value, at.path, 'os_case', at.keyNode);
   if (!seq) return undefined;
-  if (seq.items.length === 0) {
-    ctx.error(seq, at.path, 'os_case has no cases');
-    return undefined;
-  }
+  if (seq.items.length === 0) ctx.note(seq, at.path, 'os_case has no cases: it does nothing');
   const before = ctx.issues.length;
   const cases: OsCase[] = [];
   seq.items.forEach((item, i) => {

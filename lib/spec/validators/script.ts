@@ -3,7 +3,7 @@
  * file in the target, run, and removed. `test_only`, `distro` and the listed arguments that are defined
  * are exported (shell-quoted; `-` in a name becomes `_`). `output` stores stdout in the arguments.
  */
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { RunContext } from '../context.js';
 import { ValidationFailure, outputTail } from '../failure.js';
 import { findScript, inlineScript, type ScriptText } from '../script-source.js';
@@ -30,7 +30,7 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): ScriptValidator | u
     ctx.error(e.value, path, isSeq(e.value) ? 'script options must be a map (env_vars, output, inline), not a list' : 'script options must be a map (env_vars, output, inline)');
     return undefined;
   }
-  const keys = props ? checkKeys(ctx, props, path, ['env_vars', 'output', 'inline']) : new Map();
+  const keys = props ? checkKeys(ctx, props, path, ['env_vars', 'output', 'inline'], 'note') : new Map();
   const envVars: string[] = [...DEFAULT_ENV_VARS];
   const envEntry = keys.get('env_vars');
   if (envEntry) {
@@ -38,8 +38,11 @@ function parse(value: YNode, at: NodeAt, ctx: ParseContext): ScriptValidator | u
     seq?.items.forEach((n, i) => {
       const name = asString(ctx, n as YNode, `${path}.env_vars[${i}]`, 'a variable name');
       if (name === undefined) return;
-      if (!isShellName(envName(name))) ctx.error(n as YNode ?? undefined, `${path}.env_vars[${i}]`, `"${name}" cannot be a shell variable name`);
-      else envVars.push(name);
+      if (!isShellName(envName(name))) ctx.note(n as YNode ?? undefined, `${path}.env_vars[${i}]`, `"${name}" cannot be a shell variable name: it is not exported`);
+      else {
+        envVars.push(name);
+        if (n) ctx.argumentUses.push({ name, node: n as Node, path: `${path}.env_vars[${i}]`, by: 'env_vars' });
+      }
     });
   }
   const outEntry = keys.get('output');

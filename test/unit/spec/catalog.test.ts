@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findSpec, listSpecs, specRoots, splitOperands } from '../../../lib/spec/catalog.js';
-import { specHelp } from '../../../lib/cli/commands/pack.js';
+import { specHelp } from '../../../lib/cli/commands/pack-info.js';
 import { tempDir } from '../../helpers/tmp.js';
+import type { KilnError } from '../../../lib/errors/index.js';
 
 const noFile = () => false;
 
@@ -72,6 +73,22 @@ describe('kiln pack --help SPEC', () => {
       `\nArguments of ${file}:\n    --java-distro VALUE  which java (default openjdk; one of openjdk, oracle-java)\n    --cluster VALUE  the name (required)\n`,
     );
     expect(specHelp(['--help'])).toBe('');
-    expect(specHelp(['--help', 'nosuch', '1.0'])).toMatch(/spec nosuch 1\.0: no plugin "nosuch" on the spec path/);
+    expect(() => specHelp(['--help', 'nosuch', '1.0'])).toThrow(/spec nosuch 1\.0: no plugin "nosuch" on the spec path/);
+  });
+  test('a spec with problems throws them all (exit 2), and its notes are shown', () => {
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, 'validators:\n  - pkg: x\n  - package: -x\n');
+    let thrown: KilnError | undefined;
+    try {
+      specHelp(['--help', bad]);
+    } catch (e) {
+      thrown = e as KilnError;
+    }
+    expect(thrown?.exitCode).toBe(2);
+    expect(thrown?.message).toBe(`${bad}: 2 problems`);
+    expect(thrown?.detail?.split('\n')).toHaveLength(2);
+    const noted = path.join(dir, 'noted.yaml');
+    fs.writeFileSync(noted, 'name: x\nvalidators: []\n');
+    expect(specHelp(['--help', noted])).toBe(`\nArguments of ${noted}:\n    (none)\n    note: ${noted}:1:1: unknown key "name" is ignored, as Sahara ignores it (expected "arguments", "validators")\n`);
   });
 });

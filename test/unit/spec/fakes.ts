@@ -113,6 +113,9 @@ export function context(target: Target, opts: { testOnly: boolean; args?: Record
   };
 }
 
+/** Specs written in the constructs of the Sahara plugins' image.yaml, laid out as a spec path (see its README). */
+export const SAHARA_FIXTURES = path.join(process.cwd(), 'test', 'unit', 'spec', 'fixtures', 'sahara');
+
 /** A temporary directory holding a spec and its files; returns the parse result of the spec. */
 export function specDir(files: Record<string, string>): string {
   const dir = tempDir('spec');
@@ -136,6 +139,11 @@ export function issuesOf(yaml: string, files: Record<string, string> = {}): stri
   const dir = specDir(files);
   const r = parseSpec(yaml, 'spec.yaml', dir);
   return r.ok ? [] : r.issues.map((i) => `${i.pos.line}:${i.pos.col} ${i.path}: ${i.message}`);
+}
+
+/** The notes of a spec that loads, formatted `line:col path: message` (throws when it does not load). */
+export function notesOf(yaml: string, files: Record<string, string> = {}): string[] {
+  return specOf(yaml, files).notes.map((i) => `${i.pos.line}:${i.pos.col} ${i.path}: ${i.message}`);
 }
 
 /** Dedents a template literal (first line's indentation). */
