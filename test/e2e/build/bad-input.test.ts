@@ -54,7 +54,7 @@ fs.writeFileSync(path.join(work, 'notimage.qcow2'), 'just text\n');
 const mbr = Buffer.alloc(1 << 20);
 mbr.writeUInt16LE(0xaa55, 510);
 fs.writeFileSync(path.join(work, 'mbr.raw'), mbr);
-fs.writeFileSync(path.join(work, 'clouds.yaml'), 'clouds:\n  lab:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n      username: u\n      password: p\n      user_domain_name: Default\n');
+fs.writeFileSync(path.join(work, 'clouds.yaml'), 'clouds:\n  lab:\n    auth:\n      auth_url: http://127.0.0.1:47/v3\n      username: u\n      password: p\n      user_domain_name: Default\n');
 
 const env = { ELEMENTS_PATH: F };
 const b = (...a: string[]) => ['build', '-t', 'tar', '-o', path.join(out, 'img'), ...a];
@@ -104,7 +104,7 @@ const ROWS: Row[] = [
   ['kiln publish: unknown cloud', 'kiln', ['publish', '--os-cloud', 'prod', path.join(work, 'notimage.qcow2')], { OS_CLIENT_CONFIG_FILE: path.join(work, 'clouds.yaml') }, 2, /--os-cloud prod: no cloud of that name in .*clouds\.yaml/],
   ['kiln publish: a file that is not an image', 'kiln', ['publish', '--glance-endpoint', 'http://127.0.0.1:9', path.join(work, 'notimage.qcow2')], {}, 2, /notimage\.qcow2 is not a disk image/],
   ['kiln publish: a tarball', 'kiln', ['publish', '--os-cloud', 'lab', path.join(out, 'img.tar')], { OS_CLIENT_CONFIG_FILE: path.join(work, 'clouds.yaml') }, 2, /img\.tar is not a disk image/],
-  ['kiln publish: Keystone unreachable', 'kiln', ['publish', '--os-cloud', 'lab', path.join(work, 'mbr.raw')], { OS_CLIENT_CONFIG_FILE: path.join(work, 'clouds.yaml') }, 1, /Keystone at http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)/],
+  ['kiln publish: Keystone unreachable', 'kiln', ['publish', '--os-cloud', 'lab', path.join(work, 'mbr.raw')], { OS_CLIENT_CONFIG_FILE: path.join(work, 'clouds.yaml') }, 1, /Keystone at http:\/\/127\.0\.0\.1:47 is unreachable \(ECONNREFUSED\)/],
   ['kiln build: --replace without --publish', 'kiln', [...b('busybox'), '--replace'], {}, 2, /--replace needs --publish/],
   ['kiln build --publish of a tar-only build', 'kiln', [...b('busybox'), '--publish', '--glance-endpoint', 'http://127.0.0.1:9'], {}, 2, /--publish needs a disk image output, but this build makes tar/],
   ['kiln boot: missing image', 'kiln', ['boot', path.join(work, 'none.qcow2')], {}, 2, /IMAGE: ".*none\.qcow2" does not exist/],

@@ -161,8 +161,8 @@ test('refusals: a quota (413), an unreachable endpoint, a file that is not an im
   } finally {
     await capped.stop();
   }
-  const down = await kiln(['publish', '--glance-endpoint', 'http://127.0.0.1:9', image]);
-  expect(down.stderr.trim().split('\n').pop()).toMatch(/^kiln: error: Glance at http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)/);
+  const down = await kiln(['publish', '--glance-endpoint', 'http://127.0.0.1:47', image]);
+  expect(down.stderr.trim().split('\n').pop()).toMatch(/^kiln: error: Glance at http:\/\/127\.0\.0\.1:47 is unreachable \(ECONNREFUSED\)/);
   expect(down.code).toBe(1);
 
   const tarball = path.join(work, 'tree.tar');
