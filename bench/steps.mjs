@@ -27,7 +27,8 @@ function stepsOf(file) {
     const m = STEP.exec(line);
     if (!m) continue;
     const hook = m[1].length > 0;
-    const name = `${hook ? '  ' : ''}${m[2].replace(/ \([0-9a-f]{8,}\)$/, '')}`;
+    // A phase may run as several groups of hooks around its package steps: "install.d (2 hooks, chroot)" → "install.d (chroot)".
+    const name = `${hook ? '  ' : ''}${m[2].replace(/ \([0-9a-f]{8,}\)$/, '').replace(/ \(\d+ hooks?, /, ' (')}`;
     out.set(name, (out.get(name) ?? 0) + Number(m[3]));
   }
   return out;
@@ -51,7 +52,8 @@ for (const c of cases) {
       const before = seq.slice(0, seq.indexOf(n)).reverse().find((p) => order.includes(p));
       order.splice(before === undefined ? 0 : order.indexOf(before) + 1, 0, n);
     }
-    table[c.name][n] = median(runs.map((r) => r.get(n) ?? 0));
+    // Over the runs that took the step (a step some runs skip is not counted as 0 s in the others).
+    table[c.name][n] = median(runs.filter((r) => r.has(n)).map((r) => r.get(n)));
   }
 }
 const shown = order.filter((n) => !n.startsWith('  ') || cases.some((c) => (table[c.name][n] ?? 0) >= 1));

@@ -26,10 +26,19 @@ export interface ResolveOptions {
  */
 export function resolveFlavours(index: FlavourIndex, named: readonly string[], opts: ResolveOptions): Resolved {
   if (named.length === 0) throw invalid('no flavours named', 'name at least one flavour, e.g. "vm"');
-  const without = withOperatingSystem(index, named, opts);
   const rd = opts.ramdiskElement;
-  if (rd === undefined || without.flavours.some((f) => f.name === rd) || without.provided[rd] !== undefined) return without;
-  if (!index.has(rd)) throw unknownRamdiskElement(rd, opts.searchPaths);
+  if (rd === undefined) return withOperatingSystem(index, named, opts);
+  // Without the ramdisk element first: a plan that already holds or provides it stays as it is. A plan that
+  // fails without it may be completed by it (it provides operating-system, or a name a flavour requires).
+  let without: Resolved | undefined;
+  let failure: unknown;
+  try {
+    without = withOperatingSystem(index, named, opts);
+  } catch (e) {
+    failure = e;
+  }
+  if (without && (without.flavours.some((f) => f.name === rd) || without.provided[rd] !== undefined)) return without;
+  if (!index.has(rd)) throw failure ?? unknownRamdiskElement(rd, opts.searchPaths);
   return withOperatingSystem(index, named, opts, rd);
 }
 

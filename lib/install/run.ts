@@ -19,6 +19,7 @@ import { withScope, type Scope } from '../scope/index.js';
 import { lockOutput } from '../build/lock.js';
 import { selfContainedDisk } from '../inspect/image-file.js';
 import { loadSpec } from '../spec/load.js';
+import { formatIssue } from '../spec/types.js';
 import { runSpec, summarize } from '../spec/index.js';
 import { SshTarget } from '../spec/targets/ssh.js';
 import { checkAutomation, renderAutomation, type Automation, type AutomationChoices } from './automation.js';
@@ -287,6 +288,7 @@ async function secondStage(scope: Scope, p: InstallPlan, s: InstallSettings, wor
       }
       if (s.spec) {
         const spec = loadSpec(s.spec, { resourceRoots: [] });
+        for (const n of spec.notes) log.warn(formatIssue(n));
         const known = path.join(work, 'known_hosts');
         const scan = await run('ssh-keyscan', ['-p', String(vm.sshPort), '127.0.0.1'], { label: 'ssh-keyscan', allowFailure: true });
         fs.writeFileSync(known, scan.stdout);

@@ -39,7 +39,9 @@ export async function mountFs(scope: Scope, type: string, src: string, dst: stri
 export async function mountOverlay(scope: Scope, lower: string, dst: string, scratch: string): Promise<void> {
   const abs = path.resolve(lower);
   // overlayfs options are comma-separated and lowerdir colon-separated: such a path cannot be passed.
-  if (/[,:\\\n]/.test(abs)) throw invalid(`tree "${lower}": its path holds a comma, colon, backslash or newline, which an overlay mount cannot name`, 'move or link the tree to a plain path');
+  const unsafe = (p: string) => /[,:\\\n]/.test(p);
+  if (unsafe(abs)) throw invalid(`tree "${lower}": its path holds a comma, colon, backslash or newline, which an overlay mount cannot name`, 'move or link the tree to a plain path');
+  if (unsafe(path.resolve(scratch))) throw invalid(`the temporary directory "${scratch}" holds a comma, colon, backslash or newline, which an overlay mount cannot name`, 'point TMPDIR at a plain path');
   await mountFs(scope, 'tmpfs', 'kiln-overlay', scratch, { options: ['mode=0700'] });
   fs.mkdirSync(path.join(scratch, 'upper'));
   fs.mkdirSync(path.join(scratch, 'work'));

@@ -5,9 +5,11 @@
  * tree was built, so it is refused up front, naming what is missing and who could provide it.
  *
  * The evidence is what kiln itself installs: every flavour's package-installs.yaml (entries that apply to the
- * build's architecture and are not removals), each rootfs.yaml's `include`, and `-p` packages. A flavour that
+ * build's architecture, are not removed again (uninstall, build-only) and, where a pkg-map renames them, any name
+ * it may give), each rootfs.yaml's `include`, and `-p` packages. `when` conditions are not evaluated here. A flavour that
  * installs busybox or a kernel from a hook instead is not seen: it lists the package in package-installs.yaml.
  */
+import fs from 'node:fs';
 import { invalid } from '../errors/index.js';
 import { readPackageInstalls } from '../packages/installs.js';
 import { readRootfsDecl } from '../rootfs/base.js';
@@ -87,7 +89,22 @@ export function unmetNeedsError(unmet: readonly RamdiskNeedName[], facts: Ramdis
 
 export interface FlavourFiles {
   readonly name: string;
-  readonly files: { readonly packageInstalls?: string; readonly rootfs?: string };
+  readonly files: { readonly packageInstalls?: string; readonly rootfs?: string; readonly pkgMap?: string };
+}
+
+/** Every string a pkg-map file maps a name to (for any distribution or release): what its entries may become. */
+function pkgMapTargets(file: string): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(...v.split(/\s+/).filter(Boolean));
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  try {
+    walk(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch {
+    // A broken pkg-map is reported by the build's own reading of it.
+  }
+  return out;
 }
 
 /** The packages the plan installs, by source: package-installs.yaml for the arch, rootfs.yaml includes, -p. Reads the files. */
@@ -96,8 +113,10 @@ export function packageSources(flavours: readonly FlavourFiles[], arch: string, 
   for (const f of flavours) {
     if (f.files.rootfs) out.push({ from: `${f.name}'s rootfs.yaml`, packages: readRootfsDecl(f.files.rootfs, f.name).include });
     if (f.files.packageInstalls) {
-      const entries = readPackageInstalls(f.files.packageInstalls, f.name).filter((e) => !e.uninstall && (e.arch.length === 0 || e.arch.includes(arch)) && !e.notArch.includes(arch));
+      const entries = readPackageInstalls(f.files.packageInstalls, f.name).filter((e) => !e.uninstall && !e.buildOnly && (e.arch.length === 0 || e.arch.includes(arch)) && !e.notArch.includes(arch));
       out.push({ from: `${f.name}'s package-installs.yaml`, packages: entries.map((e) => e.name) });
+      // Names go through the flavour's pkg-map at build time: what they may map to counts too (never refuse a plan that works).
+      if (f.files.pkgMap) out.push({ from: `${f.name}'s pkg-map`, packages: pkgMapTargets(f.files.pkgMap) });
     }
   }
   if (extra.length > 0) out.push({ from: '-p', packages: extra });

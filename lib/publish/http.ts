@@ -52,7 +52,9 @@ function dispatcherFor(tls: Tls): Dispatcher {
     const ca = tls.cacert ? readCa(tls.cacert) : undefined;
     const origin = { rejectUnauthorized: tls.verify, ...(ca ? { ca } : {}) };
     // kiln's own idle timer (below) covers uploads that take longer than undici's header and body timeouts.
-    const options = { connect: origin, requestTls: origin, headersTimeout: 0, bodyTimeout: 0 };
+    // proxyTunnel false: an http endpoint goes to an http proxy as a plain proxied request (as curl sends it);
+    // https is tunnelled with CONNECT either way.
+    const options = { connect: origin, requestTls: origin, proxyTunnel: false, headersTimeout: 0, bodyTimeout: 0 };
     d = quietly(() => new EnvHttpProxyAgent(options));
     dispatchers.set(key, d);
   }
@@ -102,7 +104,9 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   const moved = (): void => void timer?.refresh();
   if (req.body !== undefined) body = counted(req.body, moved, (e) => stop(isKilnError(e) ? e : failed(`reading the upload for ${req.service} failed: ${e.message}`)));
   try {
-    const res = await fetch(url, { method: req.method, headers, body, dispatcher, signal: abort.signal, ...(req.body ? { duplex: 'half' as const } : {}) });
+    // redirect manual: a 3xx is the caller's to judge (as before fetch); following one would resend the token
+    // (X-Auth-Token) or Keystone's credentials to wherever it points.
+    const res = await fetch(url, { method: req.method, headers, body, dispatcher, signal: abort.signal, redirect: 'manual', ...(req.body ? { duplex: 'half' as const } : {}) });
     const chunks: Buffer[] = [];
     if (res.body) {
       for await (const c of res.body) {

@@ -70,7 +70,8 @@ function fieldsOf(ctx: ParseContext, map: YNode, path: string): { fields: Map<st
 function parseChoices(ctx: ParseContext, ch: Entry, path: string): string[] | undefined {
   const seq = asSeq(ctx, ch.value, `${path}.choices`, 'choices', ch.keyNode);
   if (!seq) return undefined;
-  if (seq.items.length === 0) ctx.note(seq, `${path}.choices`, 'choices is empty: no value can be given for this argument, only its default is used');
+  // Sahara checks `if choices and value not in choices`: an empty list restricts nothing.
+  if (seq.items.length === 0) ctx.note(seq, `${path}.choices`, 'choices is empty: any value is accepted (as in Sahara)');
   const choices: string[] = [];
   seq.items.forEach((n, i) => {
     const c = asString(ctx, n as YNode, `${path}.choices[${i}]`, 'a choice');
@@ -144,9 +145,7 @@ export function resolveArguments(declared: ReadonlyMap<string, ArgumentSpec>, gi
     if (value === undefined) {
       if (arg.required) problems.push(`argument "${arg.name}" is required${arg.description ? ` (${arg.description})` : ''}`);
       else if (arg.default !== undefined) values.set(arg.name, arg.default);
-    } else if (arg.choices && arg.choices.length === 0) {
-      problems.push(`argument "${arg.name}" cannot be given: its choices are empty`);
-    } else if (arg.choices && !arg.choices.includes(value)) {
+    } else if (arg.choices && arg.choices.length > 0 && !arg.choices.includes(value)) {
       problems.push(`argument "${arg.name}" must be one of ${arg.choices.join(', ')}, not "${value}"`);
     } else values.set(arg.name, value);
   }

@@ -20,9 +20,8 @@ import { parseSize } from '../../config/parse.js';
 import path from 'node:path';
 import { installSignalHandlers } from '../../exec/cancel.js';
 import { lockOutput } from '../../build/lock.js';
-import { sweepStale } from '../../build/workdir.js';
+import { createWorkDir, sweepStale } from '../../build/workdir.js';
 import { withScope } from '../../scope/index.js';
-import { scopedTempDir } from '../../scope/temp.js';
 import { mountOverlay } from '../../mount/index.js';
 import { ImageTarget, partitionNumber } from '../../spec/targets/image.js';
 import { SshTarget } from '../../spec/targets/ssh.js';
@@ -143,7 +142,8 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
     return;
   }
   await withScope(async (scope) => {
-    const work = await scopedTempDir(scope, 'kiln-pack-');
+    // A work directory (not a tmp-promise one): it holds mounts, which its removal takes down first.
+    const work = await createWorkDir(scope, false);
     const view = path.join(work, 'root');
     await mountOverlay(scope, root, view, path.join(work, 'scratch'));
     await check(spec, new TreeTarget(view, { testOnly: false, enter, description: `tree ${root}` }), testOnly, args, opts.json === true);

@@ -1,7 +1,8 @@
 /**
  * kiln's HTTP client (lib/publish/http.ts) against real local servers: an OpenStack-like service and an
- * HTTP proxy that tunnels with CONNECT, as squid does. The proxy the environment names is used unless
- * no_proxy lists the host; a refusing proxy, a closed port and a silent server each give their own message.
+ * HTTP proxy that forwards plain http requests and tunnels https with CONNECT, as squid does. The proxy the
+ * environment names is used unless no_proxy lists the host; a refusing proxy, a closed port and a silent
+ * server each give their own message; a redirect is the caller's, never followed.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -13,6 +14,7 @@ let service: http.Server;
 let proxy: http.Server;
 let serviceUrl = '';
 let proxyUrl = '';
+/** What reached the proxy: "CONNECT host:port" or "GET http://…". */
 const tunnels: string[] = [];
 let proxyAnswer = 200;
 const uploads: { length: string | undefined; bytes: number }[] = [];
@@ -23,6 +25,7 @@ const listen = (s: http.Server): Promise<string> =>
 beforeAll(async () => {
   service = http.createServer((req, res) => {
     if (req.url === '/silent') return; // never answers
+    if (req.url === '/moved') return res.writeHead(307, { Location: 'http://example.invalid/elsewhere' }).end();
     let bytes = 0;
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
@@ -31,9 +34,19 @@ beforeAll(async () => {
       res.end(JSON.stringify({ path: req.url, method: req.method }));
     });
   });
-  proxy = http.createServer((_req, res) => res.writeHead(405).end());
+  // A plain proxied request (absolute-form URL) is forwarded as it is.
+  proxy = http.createServer((req, res) => {
+    tunnels.push(`${req.method} ${req.url}`);
+    if (proxyAnswer !== 200) return res.writeHead(proxyAnswer).end();
+    const up = http.request(req.url ?? '', { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
   proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    tunnels.push(req.url ?? '');
+    tunnels.push(`CONNECT ${req.url ?? ''}`);
     if (proxyAnswer !== 200) {
       client.end(`HTTP/1.1 ${proxyAnswer} Forbidden\r\n\r\n`);
       return;
@@ -77,11 +90,11 @@ test('direct: JSON answer, status, headers in lower case', async () => {
   expect(tunnels).toEqual([]);
 });
 
-test('http_proxy names a proxy: the request goes through it', async () => {
+test('http_proxy names a proxy: an http request goes through it as a plain proxied request (as curl sends it)', async () => {
   process.env.http_proxy = proxyUrl;
   const r = await get('/v2/images?via=proxy');
-  expect(r.status).toBe(200);
-  expect(tunnels).toEqual([new URL(serviceUrl).host]);
+  expect([r.status, JSON.parse(r.text).path]).toEqual([200, '/v2/images?via=proxy']);
+  expect(tunnels).toEqual([`GET ${serviceUrl}/v2/images?via=proxy`]);
 });
 
 test('no_proxy lists the host: the request goes direct', async () => {
@@ -91,11 +104,19 @@ test('no_proxy lists the host: the request goes direct', async () => {
   expect(tunnels).toEqual([]);
 });
 
-test('a proxy that refuses the tunnel is named as such', async () => {
-  process.env.http_proxy = proxyUrl;
-  process.env.no_proxy = 'example.invalid'; // another proxy setting: not the pool with the open tunnel above
+test('https_proxy names a proxy that refuses the CONNECT tunnel: named as such', async () => {
+  process.env.https_proxy = proxyUrl;
   proxyAnswer = 403;
-  await expect(get('/v2/images?refused')).rejects.toThrow(/^Glance at http:\/\/127\.0\.0\.1:\d+: the proxy refused the connection \(Proxy response \(403\)\)$/);
+  const url = serviceUrl.replace('http:', 'https:');
+  await expect(send({ method: 'GET', url: `${url}/v3`, tls: { verify: true }, service: 'Keystone' })).rejects.toThrow(
+    /^Keystone at https:\/\/127\.0\.0\.1:\d+: the proxy refused the connection \(Proxy response \(403\)\)$/,
+  );
+  expect(tunnels).toEqual([`CONNECT ${new URL(serviceUrl).host}`]);
+});
+
+test('a redirect is answered to the caller, not followed (the token would go along)', async () => {
+  const r = await send({ method: 'GET', url: `${serviceUrl}/moved`, headers: { 'X-Auth-Token': 'secret' }, tls: { verify: true }, service: 'Glance' });
+  expect([r.status, r.headers.location]).toEqual([307, 'http://example.invalid/elsewhere']);
 });
 
 test('a closed port: unreachable, with the service and the address', async () => {

@@ -214,7 +214,7 @@ describe('what Sahara\'s loader accepts loads, with a note where kiln has someth
     ['an empty os_case', 'validators:\n  - os_case: []\n', ['2:14 validators[0].os_case: os_case has no cases: it does nothing']],
     ['a required argument with a default', 'arguments:\n  c:\n    required: true\n    default: q\nvalidators: []\n', ['4:14 arguments.c.default: argument "c" is required, so its default "q" is never used']],
     ['a choice listed twice', 'arguments:\n  e:\n    default: x\n    choices: [x, x]\nvalidators: []\n', ['4:18 arguments.e.choices[1]: choice "x" is listed twice']],
-    ['empty choices', 'arguments:\n  e:\n    default: x\n    choices: []\nvalidators: []\n', ['4:14 arguments.e.choices: choices is empty: no value can be given for this argument, only its default is used']],
+    ['empty choices', 'arguments:\n  e:\n    default: x\n    choices: []\nvalidators: []\n', ['4:14 arguments.e.choices: choices is empty: any value is accepted (as in Sahara)']],
     ['hidden that is not a boolean', 'arguments:\n  e:\n    default: x\n    hidden: maybe\nvalidators: []\n', ['4:13 arguments.e.hidden: hidden is not true or false: the argument is shown']],
   ])('%s', (_name, text, expected) => {
     expect(issuesOf(text)).toEqual([]);

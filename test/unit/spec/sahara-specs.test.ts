@@ -116,10 +116,10 @@ describe('what loads with a note runs as Sahara runs it', () => {
     expect(resolveArguments(spec.arguments, new Map([['c', 'v']]), spec.file).get('c')).toBe('v');
   });
 
-  test('an argument with empty choices takes its default and refuses every value', () => {
+  test("an argument with empty choices takes its default or any value (Sahara: `if choices and value not in choices`)", () => {
     const spec = specOf('arguments:\n  e: {default: x, choices: []}\nvalidators: []\n');
     expect(resolveArguments(spec.arguments, new Map(), spec.file).get('e')).toBe('x');
-    expect(() => resolveArguments(spec.arguments, new Map([['e', 'x']]), spec.file)).toThrow('argument "e" cannot be given: its choices are empty');
+    expect(resolveArguments(spec.arguments, new Map([['e', 'anything']]), spec.file).get('e')).toBe('anything');
   });
 
   test('an env var nothing defines is not exported; the declared ones are', async () => {
