@@ -24,6 +24,9 @@ const index = indexOf({
   'my-ramdisk': { deps: ['c'] },
   'uses-ramdisk': { deps: ['ramdisk-base'] },
   'provides-ramdisk': { provides: ['ramdisk-base'] },
+  'rd-with-os': { deps: ['busybox', 'rd-tool'] },
+  'rd-tool': { provides: ['rd-feature'] },
+  'needs-rd-feature': { deps: ['rd-feature'] },
 });
 
 const names = (r: ReturnType<typeof resolveFlavours>) => r.flavours.map((f) => f.name);
@@ -103,6 +106,16 @@ describe('resolveFlavours', () => {
 
   describe("a ramdisk build's ramdisk element (ramdisk-image-create)", () => {
     const rd = { ...withOs, ramdiskElement: 'ramdisk-base' };
+    test('completes a plan that fails without it: it brings the operating system, or a virtual a named flavour requires', () => {
+      const opts = { ...withOs, ramdiskElement: 'rd-with-os' };
+      expect(() => resolveFlavours(index, ['c'], withOs)).toThrow(/no flavour provides "operating-system"/);
+      expect(names(resolveFlavours(index, ['c'], opts))).toEqual(['c', 'rd-with-os', 'busybox', 'rd-tool']);
+      expect(() => resolveFlavours(index, ['needs-rd-feature', 'busybox'], withOs)).toThrow(/unknown flavour "rd-feature"/);
+      expect(names(resolveFlavours(index, ['needs-rd-feature'], opts))).toEqual(['needs-rd-feature', 'rd-with-os', 'busybox', 'rd-tool']);
+    });
+    test("a plan that fails without it and with it gives the plan's own error, not the element's", () => {
+      expect(() => resolveFlavours(index, ['nosuch', 'busybox'], { ...withOs, ramdiskElement: 'no-such-element' })).toThrow(/unknown flavour "nosuch"/);
+    });
     test('joins after the named flavours and their dependencies, saying why', () => {
       const r = resolveFlavours(index, ['a', 'busybox'], rd);
       expect(names(r)).toEqual(['a', 'busybox', 'b', 'c', 'ramdisk-base']);
