@@ -8,7 +8,7 @@ import {
   type AutomationChoices,
   type AutomationKind,
 } from '../../../lib/install/automation.js';
-import { KilnError } from '../../../lib/errors/index.js';
+import { thrown } from '../helpers/errors.js';
 
 /** An OpenSSH public key line whose blob is well formed: length-prefixed type, then length-prefixed key bytes. */
 function sshKey(type: string, fill: number, comment?: string): string {
@@ -51,16 +51,6 @@ function preseedValue(text: string, question: string): string | undefined {
     if (m && !line.startsWith('#') && m[2] === question) return m[4] ?? '';
   }
   return undefined;
-}
-
-function thrown(f: () => unknown): KilnError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(KilnError);
-    return e as KilnError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('preseed', () => {

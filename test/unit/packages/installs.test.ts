@@ -1,16 +1,8 @@
 import { KilnError } from '../../../lib/errors/index.js';
+import { thrown } from '../helpers/errors.js';
 import { applies, batchPackages, parseCondition, parsePackageInstalls, phaseSteps, whenHolds, type PhasePackages } from '../../../lib/packages/installs.js';
 
 const parse = (yaml: string, flavour = 'fx') => parsePackageInstalls(yaml, 'package-installs.yaml', flavour);
-
-function thrown(f: () => unknown): KilnError {
-  try {
-    f();
-  } catch (e) {
-    return e as KilnError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('package-installs.yaml', () => {
   test('bare names install in install.d', () => {

@@ -5,6 +5,7 @@
  * so the names alone are compared, in order, and every other phase and list must be empty.
  */
 import { KilnError } from '../../../lib/errors/index.js';
+import { thrown } from '../helpers/errors.js';
 import { batchPackages, parsePackageInstalls, type PackagePhase } from '../../../lib/packages/installs.js';
 
 type Env = Record<string, string | undefined>;
@@ -16,15 +17,6 @@ function collect(objs: Record<string, unknown>, env: Env, arch = env.ARCH ?? 'am
 function installsOnly(install: string[], phase: PackagePhase = 'install.d') {
   const empty = { install: [], uninstall: [] };
   return { 'pre-install.d': empty, 'install.d': empty, 'post-install.d': empty, [phase]: { install, uninstall: [] } };
-}
-
-function thrown(f: () => unknown): KilnError {
-  try {
-    f();
-  } catch (e) {
-    return e as KilnError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('package-installs-squash (diskimage-builder test_package_squash.py)', () => {
