@@ -210,9 +210,13 @@ export function installTypeOf(flavour: string, env: Readonly<Record<string, stri
 export function applies(e: PackageEntry, arch: string, env: Readonly<Record<string, string | undefined>>): boolean {
   if (e.installtype !== undefined && e.installtype !== installTypeOf(e.flavour, env)) return false;
   if (e.pythonVersion !== undefined && e.pythonVersion !== (env.DIB_PYTHON_VERSION || '3')) return false;
-  if (e.arch.length > 0 && !e.arch.includes(arch)) return false;
-  if (e.notArch.includes(arch)) return false;
+  if (!forArch(e, arch)) return false;
   return whenHolds(e, env);
+}
+
+/** Whether an entry's `arch`/`not-arch` let it act on this architecture. */
+export function forArch(e: PackageEntry, arch: string): boolean {
+  return (e.arch.length === 0 || e.arch.includes(arch)) && !e.notArch.includes(arch);
 }
 
 export interface PhasePackages {

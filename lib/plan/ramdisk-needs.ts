@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import { invalid } from '../errors/index.js';
-import { readPackageInstalls } from '../packages/installs.js';
+import { forArch, readPackageInstalls } from '../packages/installs.js';
 import { readRootfsDecl } from '../rootfs/base.js';
 
 /** Packages one source of the plan installs, e.g. "ramdisk-base's package-installs.yaml". */
@@ -113,7 +113,7 @@ export function packageSources(flavours: readonly FlavourFiles[], arch: string, 
   for (const f of flavours) {
     if (f.files.rootfs) out.push({ from: `${f.name}'s rootfs.yaml`, packages: readRootfsDecl(f.files.rootfs, f.name).include });
     if (f.files.packageInstalls) {
-      const entries = readPackageInstalls(f.files.packageInstalls, f.name).filter((e) => !e.uninstall && !e.buildOnly && (e.arch.length === 0 || e.arch.includes(arch)) && !e.notArch.includes(arch));
+      const entries = readPackageInstalls(f.files.packageInstalls, f.name).filter((e) => !e.uninstall && !e.buildOnly && forArch(e, arch));
       out.push({ from: `${f.name}'s package-installs.yaml`, packages: entries.map((e) => e.name) });
       // Names go through the flavour's pkg-map at build time: what they may map to counts too (never refuse a plan that works).
       if (f.files.pkgMap) out.push({ from: `${f.name}'s pkg-map`, packages: pkgMapTargets(f.files.pkgMap) });
