@@ -1,6 +1,6 @@
 /**
  * The step cache in a build: which steps hit, which missed and why, where the build resumes, and the
- * stores after each step that ran. `kiln plan` shows the same outlook without building.
+ * stores after each step that ran. `kiln plan` shows the same outlook without building (planOutlook).
  */
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
@@ -13,6 +13,10 @@ import { baseKey } from '../rootfs/base.js';
 import { baseMirror, baseSpec } from './base-step.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages } from './packages.js';
+import { readDiskDecl } from './disk-step.js';
+import { formatKind } from '../output/formats.js';
+import type { PackagePhase, PhasePackages } from '../packages/installs.js';
+import { planSteps, type PlanStep } from '../plan/steps.js';
 import { probeExtraData } from './host-probe.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { withTempDir } from '../scope/temp.js';
@@ -129,18 +133,50 @@ export function logStatuses(log: Logger, statuses: readonly StepStatus[]): void 
  * The step cache's outlook for a build that has not started: stages the hooks and sources environment.d
  * in a temporary directory, as the build will, and looks each step up. Reads the cache, writes nothing.
  */
-export async function cacheOutlook(config: BuildConfig, plan: BuildPlan, log: Logger): Promise<StepStatus[]> {
+/** What `kiln plan` shows beyond the plan: the packages per phase, the steps in order, the step cache's outlook. */
+export interface PlanOutlook {
+  /** Undefined when the environment could not be sourced (then `cache` says why). */
+  readonly packages?: Readonly<Record<PackagePhase, PhasePackages>>;
+  readonly steps?: readonly PlanStep[];
+  readonly cache: StepStatus[] | string;
+}
+
+/**
+ * The build's packages, steps and cache outlook without building: hooks staged and environment.d sourced in a
+ * temporary directory. Bad package-installs input (a `when` on an unset variable, …) is an error, as in a build.
+ */
+export async function planOutlook(config: BuildConfig, plan: BuildPlan, log: Logger): Promise<PlanOutlook> {
   return withTempDir('kiln-plan', async (work) => {
     const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
     const { envFiles } = stageHooks(plan, dirs.hooks);
     const mirror = baseMirror(config, plan);
     const env = hookEnv(config, plan, dirs, mirror?.mirror);
     const ctx = { root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log };
-    const buildEnv = await sourcedEnvironment(ctx, plan.environment);
+    let buildEnv: Record<string, string>;
+    try {
+      buildEnv = await sourcedEnvironment(ctx, plan.environment);
+    } catch (e) {
+      return { cache: (e as Error).message };
+    }
     stageNameMaps(plan, dirs.hooks, buildEnv);
-    const cache = config.settings.cache ? StepCache.under(config.settings.imageCache) : undefined;
-    const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
-    return stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, undefined, extraData), config.settings.output);
+    const s = config.settings;
+    const packages = plannedPackages(plan, s.arch, buildEnv);
+    const base = baseSpec(config, plan, mirror);
+    const decl = readDiskDecl(plan, config);
+    const writesDisk = plan.outputs.some((o) => o.format !== 'kernel' && o.format !== 'initramfs' && formatKind(o.format) === 'disk');
+    const steps = planSteps(plan, {
+      packages,
+      extraPackages: s.packages,
+      ...(base ? { base: { flavour: base.flavour, release: base.release, arch: base.arch } } : {}),
+      ...(writesDisk ? { disk: { layout: decl.layout, bootloader: decl.bootloader, from: decl.from } } : {}),
+    });
+    try {
+      const cache = config.settings.cache ? StepCache.under(config.settings.imageCache) : undefined;
+      const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
+      return { packages, steps, cache: stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, packages, extraData), config.settings.output) };
+    } catch (e) {
+      return { packages, steps, cache: (e as Error).message };
+    }
   });
 }
 

@@ -1,6 +1,9 @@
 /** The environment every hook sees (GUIDE §3; documented in the README). */
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
+import { builtinFlavoursDir } from '../flavours/discover.js';
+import { baseElementDir } from '../hooks/shell-library.js';
+import { dibEnvText } from '../output/dib-manifests.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 
 export interface BuildDirs {
@@ -20,6 +23,7 @@ export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, m
     TMP_BUILD_DIR: dirs.work,
     TMP_IMAGE_DIR: dirs.image,
     _LIB: path.join(dirs.hooks, 'lib'),
+    _BASE_ELEMENT_DIR: baseElementDir(plan.shellLibrary, builtinFlavoursDir()),
     IMAGE_NAME: path.resolve(s.output),
     IMAGE_ELEMENT: plan.flavours.map((f) => f.name).join(' '),
     IMAGE_ELEMENT_YAML: JSON.stringify(Object.fromEntries(plan.flavours.map((f) => [f.name, f.dir]))),
@@ -35,6 +39,9 @@ export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, m
     DIB_PYTHON_VERSION: env.DIB_PYTHON_VERSION ?? '3',
     DIB_DEFAULT_INSTALLTYPE: env.DIB_DEFAULT_INSTALLTYPE ?? 'source',
     DIB_BLOCK_DEVICE: s.blockDevice,
+    // diskimage-builder's record of how it was called (the manifests element writes both into the image).
+    DIB_ARGS: (config.args ?? []).join(' '),
+    DIB_ENV: dibEnvText(config.env),
     KILN_IMAGE_TYPES: s.types.join(','),
     KILN_BUILD_KIND: plan.kind,
     LC_ALL: 'C.UTF-8',

@@ -21,13 +21,14 @@ import type { PlannedPhase } from '../flavours/types.js';
 import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
-import { phaseSteps } from '../packages/installs.js';
+import { PACKAGE_PHASES, phaseSteps } from '../packages/installs.js';
 import { makeBaseTree, baseMirror } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
 import { writeOutputs } from '../output/index.js';
+import { recordDibManifests, saveDibManifests } from '../output/dib-manifests.js';
 import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoch.js';
 import { formatKind, type Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
@@ -169,7 +170,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   t0 = Date.now();
   if (resume < 1) {
     await runPhase(ctx, phase('extra-data.d'));
-    const chrootPhases = ['pre-install.d', 'install.d', 'post-install.d'] as const;
+    const chrootPhases = PACKAGE_PHASES;
     const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
     if (chrootWork) await inChroot(dirs, log, async () => {
       const tree = new TreePackages(dirs.root, env, log, s.offline, path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`));
@@ -216,6 +217,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   await after('finalise', t0, restored);
   if (phase('block-device-size.d').runs) sizeBytes = chooseSize(restored.IMAGE_SIZE, restored.IMAGE_SIZE_FROM, config);
   await runPhase(ctx, phase('cleanup.d'));
+  if (hasManifests(plan)) recordDibManifests(dirs.root, manifestImageDir(buildEnv), buildEnv);
   fs.rmSync(hostPath(dirs.root, HOOKS_INSIDE, { keepLast: true }), { recursive: true, force: true });
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
@@ -224,6 +226,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]), epoch.seconds);
+    copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
     return { layout: disk.layout, outputs: [], ramdisk: r };
   }
   const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
@@ -264,7 +267,21 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     giveToCaller([report.manifest, report.sbom]);
     if (report.manifest) log.info(`  manifest: ${report.manifest}; SBOM: ${report.sbom ?? '-'}`);
   });
+  copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
   return { layout: disk.layout, outputs: formats };
+}
+
+const hasManifests = (plan: BuildPlan) => plan.flavours.some((f) => f.name === 'manifests');
+const manifestImageDir = (env: Readonly<Record<string, string>>) => env.DIB_MANIFEST_IMAGE_DIR || '/etc/dib-manifests';
+
+/** With the manifests flavour, the tree's manifest directory is copied beside the outputs (IMAGE_NAME.d/), as diskimage-builder does. */
+function copyManifestsOut(scope: Scope, plan: BuildPlan, tree: string, env: Readonly<Record<string, string>>, log: Logger): void {
+  if (!hasManifests(plan)) return;
+  const imageDir = manifestImageDir(env);
+  const saveDir = env.DIB_MANIFEST_SAVE_DIR || `${env.IMAGE_NAME}.d/`;
+  const { dir, made } = saveDibManifests(scope, tree, imageDir, saveDir);
+  giveToCaller(made);
+  log.info(`  manifests: ${dir}/, from ${imageDir} in the image`);
 }
 
 /** Under sudo, outputs belong to the user who ran it (SUDO_UID/SUDO_GID), not to root. */

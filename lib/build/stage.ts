@@ -8,14 +8,16 @@
  *                      merges its elements (install-static and dib-init-system install the first two)
  *   helpers/           kiln's dib-run-parts and get_image_element_array (on PATH for hooks, never in the image)
  *   image-elements     "name<TAB>dir" of every flavour, for get_image_element_array
- *   lib/img-functions  kiln's select_boot_kernel_initrd, for elements that source $_LIB/img-functions
+ *   lib/               diskimage-builder's shell library ($_LIB): its own files when it is on the search path,
+ *                      else kiln's (lib/hooks/shell-library.ts)
  *   pkg-map/<flavour>, svc-map   the name maps resolved for the build's distribution (stageNameMaps)
  * The staged copy is what runs, so a build is not affected by edits made while it runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PHASE_NAMES } from '../flavours/phases.js';
-import { HELPERS, IMG_FUNCTIONS } from '../hooks/helpers.js';
+import { HELPERS } from '../hooks/helpers.js';
+import { shellLibrary } from '../hooks/shell-library.js';
 import { mapFileText } from '../packages/name-maps.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { pkgMaps, svcMap } from './packages.js';
@@ -65,8 +67,9 @@ export function stageHooks(plan: BuildPlan, hooksDir: string): { envFiles: strin
   const helpers = path.join(hooksDir, 'helpers');
   fs.mkdirSync(helpers, { recursive: true });
   for (const [name, text] of Object.entries(HELPERS)) fs.writeFileSync(path.join(helpers, name), text, { mode: 0o755 });
-  fs.mkdirSync(path.join(hooksDir, 'lib'), { recursive: true });
-  fs.writeFileSync(path.join(hooksDir, 'lib', 'img-functions'), IMG_FUNCTIONS);
+  const lib = path.join(hooksDir, 'lib');
+  fs.mkdirSync(lib, { recursive: true });
+  for (const [name, text] of Object.entries(shellLibrary(plan.shellLibrary))) fs.writeFileSync(path.join(lib, name), text, { mode: name === 'dib-run-parts' ? 0o755 : 0o644 });
   fs.writeFileSync(path.join(hooksDir, 'image-elements'), plan.flavours.map((f) => `${f.name}\t${f.dir}\n`).join(''));
   return { envFiles };
 }

@@ -6,7 +6,8 @@
  *   finalise  post-root.d, block-device-size.d, pre-finalise.d, finalise.d, first-boot.d
  * cleanup.d, the disk and the outputs always run. Files of the flavours count where they are used: a hook
  * (and the files beside it) in its phase's step, package-installs and image.yaml in install, everything
- * else (environment.d, bin/, static/, pkg-map, …) in root, so a change there invalidates every step.
+ * else (environment.d, bin/, static/, pkg-map, …) and diskimage-builder's shell library when it is staged in root,
+ * so a change there invalidates every step.
  * An environment variable counts in a step when a hook file of that step names it; its value is hashed
  * (never stored), and values that hold the work directory's path (TARGET_ROOT, …) do not count. When its
  * value names a host file or directory (DIB_APT_CONF, DIB_DEV_USER_AUTHORIZED_KEYS, …), what is there counts
@@ -18,6 +19,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PHASE_NAMES } from '../flavours/phases.js';
+import { shellLibraryDigest } from '../hooks/shell-library.js';
 import type { PackagePhase, PhasePackages } from '../packages/installs.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { PHASES, type CacheStepName } from '../flavours/phases.js';
@@ -72,7 +74,7 @@ export interface InputSources {
 export type ExtraDataProbe = { readonly outputs: Readonly<Record<string, string>> } | { readonly failed: string };
 
 /** Variables kiln sets to paths it manages (a search path, the output's name, the image cache): never read as files. */
-const NOT_HOST_FILES = new Set(['ELEMENTS_PATH', 'IMAGE_NAME', 'DIB_IMAGE_CACHE', 'DIB_PYTHON_EXEC']);
+const NOT_HOST_FILES = new Set(['ELEMENTS_PATH', '_BASE_ELEMENT_DIR', 'IMAGE_NAME', 'DIB_IMAGE_CACHE', 'DIB_PYTHON_EXEC']);
 
 /** Files of a flavour that never shape the tree (documentation, tests, the disk declaration). */
 const IGNORED = /^(README[^/]*|[^/]*\.(md|rst)|tests\/.*|disk\.yaml|__pycache__\/.*|\.git[^/]*(\/.*)?)$/;
@@ -106,6 +108,7 @@ export function computeStepInputs(src: InputSources): StepInputs[] {
       inputs['base tree'] = src.baseKey ?? 'none';
       inputs.arch = src.arch;
       inputs.release = src.release;
+      if (src.plan.shellLibrary) inputs['diskimage-builder lib'] = shellLibraryDigest(src.plan.shellLibrary);
     }
     let work = def.phases.some((p) => (src.plan.phases.find((x) => x.name === p)?.hooks.length ?? 0) > 0);
     for (const p of def.phases) {

@@ -31,5 +31,11 @@ export function collectCli(cmd: Command): Map<string, CliValue> {
 
 export function configFromCommand(cmd: Command, env: NodeJS.ProcessEnv = process.env): BuildConfig {
   const envFile = cmd.opts<{ envFile?: string }>().envFile;
-  return resolveConfig(collectCli(cmd), env, envFile);
+  return { ...resolveConfig(collectCli(cmd), env, envFile), args: commandArgs(cmd) };
+}
+
+/** What followed the command's name on the command line (`kiln build -o x vm` → -o x vm). */
+function commandArgs(cmd: Command): string[] {
+  const argv = process.argv.slice(2);
+  return cmd.parent && argv[0] === cmd.name() ? argv.slice(1) : argv;
 }

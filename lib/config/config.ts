@@ -11,6 +11,8 @@ export interface BuildConfig {
   /** The environment hooks inherit: the caller's, plus --env-file entries (file wins). */
   readonly env: Readonly<Record<string, string>>;
   readonly envFile: string | undefined;
+  /** The command line after the command's name, as given (diskimage-builder's DIB_ARGS). */
+  readonly args?: readonly string[];
 }
 
 /** Reads a dotenv file; an unreadable or missing file is bad input. */

@@ -22,7 +22,7 @@ import { invalid } from '../errors/index.js';
 import { compareHookNames } from '../flavours/phases.js';
 
 export type PackagePhase = 'pre-install.d' | 'install.d' | 'post-install.d';
-const PHASES: readonly PackagePhase[] = ['pre-install.d', 'install.d', 'post-install.d'];
+export const PACKAGE_PHASES: readonly PackagePhase[] = ['pre-install.d', 'install.d', 'post-install.d'];
 
 /** One `when` statement: VAR = value or VAR != value. */
 export interface Condition {
@@ -120,7 +120,7 @@ function parseEntry(name: string, raw: unknown, at: Where): PackageEntry {
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw invalid(`${where}: unknown key "${k}"`);
   const phase = (o.phase ?? 'install.d') as PackagePhase;
-  if (!PHASES.includes(phase)) throw invalid(`${where}: phase "${String(o.phase)}" is not one of ${PHASES.join(', ')}`);
+  if (!PACKAGE_PHASES.includes(phase)) throw invalid(`${where}: phase "${String(o.phase)}" is not one of ${PACKAGE_PHASES.join(', ')}`);
   const arch = words(o.arch);
   const notArch = words(o['not-arch']);
   if (arch.length > 0 && notArch.length > 0) throw invalid(`${where}: both arch and not-arch given: use one of them`);
@@ -231,7 +231,7 @@ export interface PhasePackages {
  * the same phase is installed and then removed; installed in a later phase, it stays (see phaseSteps).
  */
 export function batchPackages(entries: readonly PackageEntry[], arch: string, env: Readonly<Record<string, string | undefined>>): Record<PackagePhase, PhasePackages> {
-  const out = Object.fromEntries(PHASES.map((p) => [p, { install: [] as string[], uninstall: [] as string[] }])) as Record<PackagePhase, { install: string[]; uninstall: string[] }>;
+  const out = Object.fromEntries(PACKAGE_PHASES.map((p) => [p, { install: [] as string[], uninstall: [] as string[] }])) as Record<PackagePhase, { install: string[]; uninstall: string[] }>;
   for (const e of entries.filter((x) => applies(x, arch, env))) {
     const actions = e.buildOnly ? (['install', 'uninstall'] as const) : e.uninstall ? (['uninstall'] as const) : (['install'] as const);
     for (const action of actions) {

@@ -1,5 +1,6 @@
 import type { BuildConfig } from '../config/config.js';
 import { discoverFlavours, searchPaths } from '../flavours/discover.js';
+import { findUpstreamLibrary } from '../hooks/shell-library.js';
 import { planPhases, type SkippedHook } from '../flavours/plan.js';
 import { describeReason, resolveFlavours } from '../flavours/resolve.js';
 import type { Flavour, FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
@@ -31,6 +32,8 @@ export interface BuildPlan {
   readonly environment: readonly { flavour: string; path: string }[];
   readonly outputs: readonly { format: Format | 'kernel' | 'initramfs'; path: string }[];
   readonly searchPaths: readonly string[];
+  /** diskimage-builder's lib/ staged as $_LIB (when its elements directory is on the search path); else kiln's own. */
+  readonly shellLibrary?: string;
   /** Ramdisk builds: the ramdisk element, and where the tree's busybox and kernel come from. */
   readonly ramdisk?: { readonly element: string; readonly needs: readonly MetNeed[] };
 }
@@ -39,7 +42,8 @@ export interface BuildPlan {
 export function makeBuildPlan(config: BuildConfig, named: readonly string[], kind: BuildKind): BuildPlan {
   const paths = searchPaths(config.settings.elementsPath);
   const index = discoverFlavours(paths);
-  const plan = planFromIndex(index, paths, config, named, kind);
+  const library = findUpstreamLibrary(paths);
+  const plan = { ...planFromIndex(index, paths, config, named, kind), ...(library ? { shellLibrary: library } : {}) };
   return kind === 'ramdisk' ? withRamdiskNeeds(plan, config) : plan;
 }
 

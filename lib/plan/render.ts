@@ -13,6 +13,7 @@ export function renderPlan(plan: BuildPlan): string {
   }
   const virtuals = Object.entries(plan.provided);
   if (virtuals.length > 0) out.push(`Provided: ${virtuals.map(([v, by]) => `${v} by ${by}`).join(', ')}`);
+  out.push(`Shell library ($_LIB): ${plan.shellLibrary ? `diskimage-builder's, from ${plan.shellLibrary}` : "kiln's"}`);
   if (plan.environment.length > 0) {
     out.push('Environment (sourced before every phase):');
     for (const e of plan.environment) out.push(`  ${e.path}  [${e.flavour}]`);

@@ -3,7 +3,8 @@ import { makeBuildPlan, type BuildKind } from '../../plan/build-plan.js';
 import { renderPlan } from '../../plan/render.js';
 import { addBuildOptions, configFromCommand } from '../options.js';
 import { setDebug } from '../state.js';
-import { cacheOutlook, statusLine, type StepStatus } from '../../build/cache-step.js';
+import { planOutlook, statusLine } from '../../build/cache-step.js';
+import { renderSteps } from '../../plan/steps.js';
 import { StepCache } from '../../cache/store.js';
 import { Logger } from '../../log/index.js';
 
@@ -18,18 +19,15 @@ export function planCommand(): Command {
     setDebug(config.settings.debug);
     const kind: BuildKind = cmd.opts<{ ramdisk?: boolean }>().ramdisk ? 'ramdisk' : 'disk';
     const plan = makeBuildPlan(config, flavours, kind);
-    let cache: StepStatus[] | string;
-    try {
-      cache = await cacheOutlook(config, plan, new Logger({ json: false, quiet: true }));
-    } catch (e) {
-      cache = (e as Error).message;
-    }
+    const { packages, steps, cache } = await planOutlook(config, plan, new Logger({ json: false, quiet: true }));
     if (config.settings.json) {
-      process.stdout.write(`${JSON.stringify({ ...plan, cache: typeof cache === 'string' ? { error: cache } : cache.map(({ inputs: _i, ...rest }) => rest) }, null, 2)}\n`);
+      const shown = typeof cache === 'string' ? { error: cache } : cache.map(({ inputs: _i, ...rest }) => rest);
+      process.stdout.write(`${JSON.stringify({ ...plan, ...(packages ? { packages } : {}), ...(steps ? { steps } : {}), cache: shown }, null, 2)}\n`);
       return;
     }
     const lines = typeof cache === 'string' ? [`  unknown: ${cache}`] : cache.map((c) => `  ${statusLine(c).replace(/^cache /, '')}`);
-    process.stdout.write(`${renderPlan(plan)}\nStep cache (${config.settings.cache ? StepCache.under(config.settings.imageCache).dir : 'off: --no-cache'}):\n${lines.join('\n')}\n`);
+    const order = steps ? `Steps, in order:\n${renderSteps(steps).join('\n')}\n` : '';
+    process.stdout.write(`${renderPlan(plan)}\n${order}Step cache (${config.settings.cache ? StepCache.under(config.settings.imageCache).dir : 'off: --no-cache'}):\n${lines.join('\n')}\n`);
   });
   return cmd;
 }

@@ -1,9 +1,12 @@
 /**
- * diskimage-builder's own elements, unchanged: nine are copied from the installed python3-diskimage-builder
- * into a directory on ELEMENTS_PATH and built with `vm debian`; their element-deps (package-installs,
- * dib-init-system, install-static, pkg-map, manifests) resolve to kiln's flavours. The image boots on a disk
- * larger than itself, and over SSH as the devuser user: the key and sudo work, host keys were made on first
- * boot, the root filesystem grew to the disk, and the element manifest is there.
+ * diskimage-builder's own elements, unchanged: ten are copied from the installed python3-diskimage-builder
+ * into a directory on ELEMENTS_PATH, ahead of diskimage-builder's own elements directory (so its shell
+ * library is staged as $_LIB), and built with `vm debian`; their element-deps (package-installs,
+ * dib-init-system, install-static, pkg-map, manifests) resolve to kiln's flavours. baremetal's cleanup.d
+ * extracts the kernel and initrd with upstream's select_boot_kernel_initrd; the manifests are copied out to
+ * IMAGE_NAME.d/; the pkg-maps are in the image. The image boots on a disk larger than itself, and over SSH as
+ * the devuser user: the key and sudo work, host keys were made on first boot, the root filesystem grew to the
+ * disk, and the element manifest is there.
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -14,7 +17,7 @@ import { IMAGES, testHome } from '../helpers/images.js';
 import { kiln, type Run } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-const ELEMENTS = ['devuser', 'openssh-server', 'runtime-ssh-host-keys', 'growroot', 'dhcp-all-interfaces', 'cloud-init-datasources', 'journal-to-console', 'enable-serial-console', 'element-manifest'];
+const ELEMENTS = ['devuser', 'openssh-server', 'runtime-ssh-host-keys', 'growroot', 'dhcp-all-interfaces', 'cloud-init-datasources', 'journal-to-console', 'enable-serial-console', 'element-manifest', 'baremetal'];
 const USER = 'kilndev';
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 2 ** 28 });
 
@@ -52,7 +55,7 @@ beforeAll(async () => {
     bin: 'disk-image-create',
     env: {
       HOME: home,
-      ELEMENTS_PATH: elementsDir,
+      ELEMENTS_PATH: `${elementsDir}:${upstream}`,
       DIB_DEV_USER_USERNAME: USER,
       DIB_DEV_USER_AUTHORIZED_KEYS: `${key}.pub`,
       DIB_DEV_USER_PWDLESS_SUDO: 'yes',
@@ -74,6 +77,25 @@ test('the build succeeds, runs the elements\' own hooks, and leaves the copied e
   for (const e of ELEMENTS) expect(digests(path.join(elementsDir, e))).toEqual(digests(path.join(upstream, e)));
 });
 
+test('diskimage-builder\'s $_LIB: baremetal extracted the image\'s kernel and initrd beside it with upstream\'s select_boot_kernel_initrd', () => {
+  const list = sh('tar', ['-tf', `${prefix}.tar`]).stdout.split('\n');
+  const kernel = list.filter((f) => /^\.\/boot\/vmlinuz-/.test(f)).sort().pop() as string;
+  const initrd = list.filter((f) => /^\.\/boot\/initrd\.img-/.test(f)).sort().pop() as string;
+  const sha = (buf: Buffer) => crypto.createHash('sha256').update(buf).digest('hex');
+  const fromTar = (f: string) => sha(spawnSync('tar', ['-xOf', `${prefix}.tar`, f], { maxBuffer: 2 ** 28 }).stdout);
+  expect(sha(fs.readFileSync(`${prefix}.vmlinuz`))).toBe(fromTar(kernel));
+  expect(sha(fs.readFileSync(`${prefix}.initrd`))).toBe(fromTar(initrd));
+});
+
+test('manifests: the image\'s manifest directory copied out to IMAGE_NAME.d/dib-manifests, with the build\'s environment and arguments', () => {
+  const saved = `${prefix}.d/dib-manifests`;
+  expect(fs.readdirSync(saved).sort()).toEqual(['dib-element-manifest', 'dib_arguments', 'dib_environment']);
+  expect(fs.readFileSync(path.join(saved, 'dib-element-manifest'), 'utf8').split('\n')).toEqual(expect.arrayContaining([...ELEMENTS, 'vm', 'debian', 'manifests']));
+  expect(fs.readFileSync(path.join(saved, 'dib_environment'), 'utf8')).toContain(`declare -x DIB_DEV_USER_USERNAME="${USER}"`);
+  expect(fs.readFileSync(path.join(saved, 'dib_arguments'), 'utf8')).toBe(`-t qcow2,tar -o ${prefix} vm debian ${ELEMENTS.join(' ')}\n`);
+  expect(fs.readdirSync(path.dirname(prefix)).filter((n) => n.includes('kiln-part'))).toEqual([]);
+});
+
 test('package-installs names went through each element\'s pkg-map (growpart → cloud-utils, dhcp-client → isc-dhcp-client)', () => {
   const names = new Set((JSON.parse(fs.readFileSync(`${prefix}.manifest.json`, 'utf8')).packages as { name: string }[]).map((p) => p.name));
   for (const p of ['cloud-utils', 'isc-dhcp-client', 'ifupdown', 'ndisc6', 'openssh-server', 'sudo']) expect(names).toContain(p);
@@ -81,7 +103,7 @@ test('package-installs names went through each element\'s pkg-map (growpart → 
 
 test('the image holds the elements\' files and no SSH host keys', () => {
   const list = sh('tar', ['-tf', `${prefix}.tar`]).stdout;
-  for (const f of ['./usr/local/sbin/growroot', './usr/local/sbin/runtime-ssh-host-keys.sh', './usr/lib/systemd/system/growroot.service', './usr/lib/systemd/system/ssh-keygen.service', `./etc/sudoers.d/${USER}`, './etc/systemd/journald.conf.d/log-to-console.conf', './etc/udev/rules.d/99-serial-console.rules', './etc/udev/rules.d/99-dhcp-all-interfaces.rules', './etc/dib-manifests/dib-element-manifest', './usr/local/bin/dib-init-system']) {
+  for (const f of ['./usr/local/sbin/growroot', './usr/local/sbin/runtime-ssh-host-keys.sh', './usr/lib/systemd/system/growroot.service', './usr/lib/systemd/system/ssh-keygen.service', `./etc/sudoers.d/${USER}`, './etc/systemd/journald.conf.d/log-to-console.conf', './etc/udev/rules.d/99-serial-console.rules', './etc/udev/rules.d/99-dhcp-all-interfaces.rules', './etc/dib-manifests/dib-element-manifest', './etc/dib-manifests/dib_environment', './usr/local/bin/dib-init-system', './usr/share/pkg-map/dhcp-all-interfaces']) {
     expect(list.split('\n')).toContain(f);
   }
   expect(list).not.toMatch(/etc\/ssh\/ssh_host_/);

@@ -44,7 +44,7 @@ const hooks = path.join(root, 'hooks');
 const { envFiles } = stageHooks(plan, hooks);
 stageNameMaps(plan, hooks, { DISTRO_NAME: 'debian', DIB_RELEASE: 'bookworm' });
 const bash = (script: string, env: Record<string, string> = {}) =>
-  spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: `${hooks}/bin:${hooks}/helpers:/usr/bin:/bin`, DISTRO_NAME: 'debian', DIB_RELEASE: 'bookworm', ...env } });
+  spawnSync('bash', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${hooks}/bin:${hooks}/helpers:/usr/bin:/bin`, DISTRO_NAME: 'debian', DIB_RELEASE: 'bookworm', ...env } });
 
 test('hooks, the files beside them (later flavours win), environment.d, bin/ and merged trees are staged', () => {
   expect(fs.statSync(path.join(hooks, 'install.d', '50-one')).mode & 0o111).not.toBe(0);
@@ -74,7 +74,30 @@ describe('pkg-map (kiln\'s flavour command over the resolved maps)', () => {
     expect(bash('pkg-map --element two vim').status).toBe(2);
     expect(bash('pkg-map --element two --missing-ok vim').stdout).toBe('vim\n');
     expect(bash('pkg-map vim').status).toBe(1);
-    expect(bash('pkg-map --element one --distro fedora growpart').status).toBe(1);
+    expect(bash('pkg-map --element one --distro fedora growpart').status).toBe(2);
+  });
+  // What diskimage-builder's pkg-map does with the JSON maps (the pkg-map flavour copies them into the image).
+  const json = path.join(root, 'maps.json');
+  fs.writeFileSync(json, JSON.stringify({ default: { web: 'httpd', vim: 'vim' }, family: { debian: { web: 'apache2' }, redhat: { vim: 'vim-enhanced' } }, distro: { ubuntu: { web: 'apache2-bin' } }, release: { debian: { trixie: { web: 'apache2 apache2-utils' } } } }));
+  test('--pkg-map FILE: default, family, distro and release, later winning, for the build\'s or another distribution', () => {
+    expect(bash(`pkg-map --pkg-map ${json} web vim`).stdout).toBe('apache2\nvim\n');
+    expect(bash(`pkg-map --pkg-map ${json} --distro fedora web vim`).stdout).toBe('httpd\nvim-enhanced\n');
+    expect(bash(`pkg-map --pkg-map ${json} --distro ubuntu web`).stdout).toBe('apache2-bin\n');
+    expect(bash(`pkg-map --pkg-map ${json} --release trixie web`).stdout).toBe('apache2\napache2-utils\n');
+    const missing = bash(`pkg-map --pkg-map ${json} nano`);
+    expect([missing.status, missing.stderr]).toEqual([1, `pkg-map: <${json}> has no valid mapping for package nano\n`]);
+    expect(bash(`pkg-map --pkg-map ${root}/none.json vim`).status).toBe(2);
+    expect(bash(`pkg-map --pkg-map ${json} --element one vim`).status).toBe(1);
+  });
+  test('in the finished image (no staged maps): the map the flavour copied to /usr/share/pkg-map', () => {
+    const image = path.join(root, 'image');
+    fs.mkdirSync(path.join(image, 'usr', 'local', 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(image, 'usr', 'share', 'pkg-map'), { recursive: true });
+    fs.copyFileSync(pkgMap, path.join(image, 'usr', 'local', 'bin', 'pkg-map'));
+    fs.copyFileSync(json, path.join(image, 'usr', 'share', 'pkg-map', 'web'));
+    const r = bash(`${image}/usr/local/bin/pkg-map --element web web`, { TARGET_ROOT: image });
+    expect([r.status, r.stdout]).toEqual([0, 'apache2\n']);
+    expect(bash(`${image}/usr/local/bin/pkg-map --element other web`, { TARGET_ROOT: image }).status).toBe(2);
   });
 });
 
