@@ -3,12 +3,16 @@
  * by flavour and hook, instead of a failure minutes into the build.
  * - a hook that run-parts would skip because it is not executable, although it is a script (`#!`);
  * - a shell hook (sh, bash, dash) with a syntax error (`sh -n`);
- * - every package-installs file parses (file:line errors), and every pkg-map and svc-map file.
+ * - every package-installs file parses (file:line errors), and every pkg-map and svc-map file;
+ * - the architecture is one this host can build (architectureProblem).
  */
 import fs from 'node:fs';
 import { invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { readPackageInstalls } from '../packages/installs.js';
+import { hostArch } from '../config/parse.js';
+import { unameArch } from '../distro/arch.js';
+import { formatKind } from '../output/formats.js';
 import { pkgMaps, svcMap } from './packages.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 
@@ -37,8 +41,29 @@ function firstLine(file: string): string {
 /** Debian's codenames and suite names that mmdebstrap can build from a Debian mirror. */
 export const DEBIAN_RELEASES = ['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'sid', 'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable'];
 
-export async function preflight(plan: BuildPlan, release: string): Promise<void> {
+/**
+ * Whether this host can build `arch`: disk images boot with x86 GRUB, so they are amd64 only; a tree of
+ * another architecture than the host's runs its programs (package scripts, chroot hooks) through a binfmt
+ * handler (Debian's qemu-user-static). Undefined when it can; else the error, before anything is built.
+ */
+export function architectureProblem(o: { arch: string; host: string; disk: boolean; runsInTree: boolean; binfmt: (uname: string) => boolean }): string | undefined {
+  if (o.disk && o.arch !== 'amd64') {
+    return `-a ${o.arch}: kiln makes disk images (qcow2, raw, vhd, vmdk) for amd64 only (they boot with x86 GRUB); for ${o.arch}, build -t tar, tgz or squashfs, or a ramdisk`;
+  }
+  if (o.arch !== o.host && o.runsInTree && !o.binfmt(unameArch(o.arch))) {
+    return `-a ${o.arch}: this ${o.host} host cannot run ${o.arch} programs in the tree (no binfmt handler for ${unameArch(o.arch)}); install qemu-user-static, or build for ${o.host}`;
+  }
+  return undefined;
+}
+
+const binfmtRegistered = (uname: string) => fs.existsSync(`/proc/sys/fs/binfmt_misc/qemu-${uname}`);
+
+export async function preflight(plan: BuildPlan, release: string, arch: string = hostArch()): Promise<void> {
   const base = plan.flavours.find((f) => f.files.rootfs);
+  const disk = plan.outputs.some((o) => o.format !== 'kernel' && o.format !== 'initramfs' && formatKind(o.format) === 'disk');
+  const runsInTree = base !== undefined || plan.phases.some((p) => p.where === 'chroot' && p.runs && p.hooks.length > 0) || plan.flavours.some((f) => f.files.packageInstalls);
+  const archProblem = architectureProblem({ arch, host: hostArch(), disk, runsInTree, binfmt: binfmtRegistered });
+  if (archProblem) throw invalid(archProblem);
   if (base && !DEBIAN_RELEASES.includes(release)) {
     throw invalid(`release "${release}" (--release / DIB_RELEASE) is not a Debian release that flavour "${base.name}" can build; known: ${DEBIAN_RELEASES.join(', ')}`);
   }

@@ -52,7 +52,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   } catch (e) {
     throw invalid(`-o ${s.output}: directory ${outDir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  await preflight(plan, s.release);
+  await preflight(plan, s.release, s.arch);
   parseSourceDateEpoch(config.env.SOURCE_DATE_EPOCH);
   const specs = loadFlavourSpecs(plan);
   installSignalHandlers();

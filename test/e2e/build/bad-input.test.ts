@@ -32,6 +32,7 @@ writeFlavour(path.join(F, 'badkey'), {});
 fs.writeFileSync(path.join(F, 'badkey', 'package-installs.yaml'), 'curl:\n  phaze: install.d\n');
 writeFlavour(path.join(F, 'missdep'), { deps: ['no-such-dep'] });
 writeFlavour(path.join(F, 'fakedisk'), {});
+writeFlavour(path.join(F, 'inchroot'), { hooks: { 'install.d': { '50-ok': 'exec' } } });
 fs.writeFileSync(path.join(F, 'fakedisk', 'disk.yaml'), 'bootloader: grub\n');
 writeFlavour(path.join(F, 'badsize'), { hooks: { 'block-device-size.d': { '10-size': '#!/bin/sh\necho IMAGE_SIZE=lots\n' } } });
 writeFlavour(path.join(F, 'baddisk'), {});
@@ -77,6 +78,8 @@ const ROWS: Row[] = [
   ['image size too small for the tree', 'kiln', ['build', '-t', 'raw', '--image-size', '1M', '-o', path.join(out, 'img'), 'busybox', 'fakedisk'], {}, 2, /image size 1 MiB is smaller than the tree needs/],
   ['unknown bootloader in disk.yaml', 'kiln', ['build', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'baddisk'], {}, 2, /\[baddisk\] .*disk\.yaml.*lilo/],
   ['disk format without vm', 'kiln', ['build', '-t', 'qcow2', '-o', path.join(out, 'img'), 'busybox'], {}, 2, /disk images are made by the vm flavour/],
+  ['an architecture kiln cannot make disks for', 'disk-image-create', ['-a', 's390x', '-t', 'raw', '-o', path.join(out, 'img'), 'busybox', 'fakedisk'], {}, 2, /-a s390x: kiln makes disk images \(qcow2, raw, vhd, vmdk\) for amd64 only/],
+  ['a foreign tree without its binfmt handler', 'kiln', b('-a', 's390x', 'busybox', 'inchroot'), {}, 2, /-a s390x: this amd64 host cannot run s390x programs in the tree/],
   ['step cache size not a size', 'kiln', b('busybox', '--cache-size', 'lots'), {}, 2, /--cache-size: "lots" is not a size/],
   ['step cache size too small (environment)', 'kiln', b('busybox'), { KILN_CACHE_SIZE: '10k' }, 2, /KILN_CACHE_SIZE: "10k" is too small for the step cache \(at least 1M\)/],
   ['cache prune: bad age', 'kiln', ['cache', 'prune', '--older-than', 'a week'], {}, 2, /--older-than: "a week" is not an age/],
