@@ -129,10 +129,6 @@ export function logStatuses(log: Logger, statuses: readonly StepStatus[]): void 
   }
 }
 
-/**
- * The step cache's outlook for a build that has not started: stages the hooks and sources environment.d
- * in a temporary directory, as the build will, and looks each step up. Reads the cache, writes nothing.
- */
 /** What `kiln plan` shows beyond the plan: the packages per phase, the steps in order, the step cache's outlook. */
 export interface PlanOutlook {
   /** Undefined when the environment could not be sourced (then `cache` says why). */
@@ -143,7 +139,7 @@ export interface PlanOutlook {
 
 /**
  * The build's packages, steps and cache outlook without building: hooks staged and environment.d sourced in a
- * temporary directory. Bad package-installs input (a `when` on an unset variable, …) is an error, as in a build.
+ * temporary directory, as the build will, and each step looked up (reads the cache, writes nothing). Bad package-installs input (a `when` on an unset variable, …) is an error, as in a build.
  */
 export async function planOutlook(config: BuildConfig, plan: BuildPlan, log: Logger): Promise<PlanOutlook> {
   return withTempDir('kiln-plan', async (work) => {
