@@ -1,5 +1,5 @@
 /** QEMU's command line, as a pure function of what was decided (accelerator, formats, ports, files). */
-import type { Accel, Disk, DiskInterface } from './types.js';
+import type { Accel, Disk, DiskInterface, TcgThread } from './types.js';
 
 export const QEMU = 'qemu-system-x86_64';
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE.fd';
@@ -11,6 +11,8 @@ export interface QemuPlan {
   readonly cpus: number;
   /** QEMU's -cpu model; undefined: the accelerator's default (defaultCpuModel). */
   readonly cpuModel?: string;
+  /** TCG only: one host thread for all virtual CPUs, or one each; undefined: DEFAULT_TCG_THREAD. */
+  readonly tcgThread?: TcgThread;
   /** The image first, then extra disks. */
   readonly disks: readonly Disk[];
   readonly diskInterface: DiskInterface;
@@ -50,8 +52,17 @@ export function defaultCpuModel(accel: Accel): string {
   }
 }
 
-function accelArgs(accel: Accel, cpuModel: string | undefined): string[] {
-  return ['-accel', accel, '-cpu', cpuModel ?? defaultCpuModel(accel)];
+/**
+ * TCG runs every virtual CPU in one host thread unless told otherwise. With one thread per virtual CPU
+ * (QEMU's default, MTTCG), QEMU 7.2 lets a CPU go on executing kernel text another CPU has just patched
+ * (text_poke_bp of a static key): the guest loops on a stale int3 (a soft lockup: "stalls after the
+ * banner") or dies of it. Measured and reproduced on purpose: the README's "Booting under TCG".
+ */
+export const DEFAULT_TCG_THREAD: TcgThread = 'single';
+
+function accelArgs(plan: Pick<QemuPlan, 'accel' | 'cpuModel' | 'tcgThread'>): string[] {
+  const accel = plan.accel === 'tcg' ? `tcg,thread=${plan.tcgThread ?? DEFAULT_TCG_THREAD}` : plan.accel;
+  return ['-accel', accel, '-cpu', plan.cpuModel ?? defaultCpuModel(plan.accel)];
 }
 
 export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): string[] {
@@ -61,7 +72,7 @@ export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): s
 }
 
 export function qemuArgv(plan: QemuPlan): string[] {
-  const argv = ['-machine', 'q35', ...accelArgs(plan.accel, plan.cpuModel), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
+  const argv = ['-machine', 'q35', ...accelArgs(plan), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
   // Serial console on stdout, no display, no monitor; the guest rebooting ends QEMU.
   argv.push('-display', 'none', '-vga', 'none', '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
   argv.push('-monitor', 'none', '-parallel', 'none', '-no-reboot');

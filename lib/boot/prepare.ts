@@ -76,6 +76,7 @@ export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prep
     memoryMb: opts.memoryMb ?? 1024,
     cpus: opts.cpus ?? Math.min(2, os.availableParallelism()),
     ...(opts.cpuModel !== undefined ? { cpuModel: opts.cpuModel } : {}),
+    ...(opts.tcgThread !== undefined ? { tcgThread: opts.tcgThread } : {}),
     disks,
     diskInterface: opts.diskInterface ?? 'virtio',
     persist: opts.persist ?? false,

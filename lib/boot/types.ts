@@ -2,6 +2,8 @@
 
 export type Accel = 'kvm' | 'tcg';
 export type AccelChoice = Accel | 'auto';
+/** How TCG runs the virtual CPUs: one host thread for all of them (single) or one each (multi). */
+export type TcgThread = 'single' | 'multi';
 
 /** Formats QEMU reads; detected with qemu-img, never from the file name. */
 export type DiskFormat = 'qcow2' | 'raw' | 'vpc' | 'vmdk';
@@ -42,6 +44,8 @@ export interface BootOptions {
   readonly cpus?: number;
   /** QEMU's -cpu model (default: host under KVM, DEFAULT_TCG_CPU_MODEL under TCG). */
   readonly cpuModel?: string;
+  /** TCG's threading (default DEFAULT_TCG_THREAD; see the README's "Booting under TCG"); ignored under KVM. */
+  readonly tcgThread?: TcgThread;
   readonly diskInterface?: DiskInterface;
   /** Give up after this long (default 300 s). */
   readonly timeoutS?: number;

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { bootImage } from '../../boot/run.js';
 import { checkBootOptions, DEFAULT_TIMEOUT_S } from '../../boot/prepare.js';
 import { formatReport, reportJson } from '../../boot/report.js';
-import type { AccelChoice, BootOptions } from '../../boot/types.js';
+import type { AccelChoice, BootOptions, TcgThread } from '../../boot/types.js';
 import { failed, invalid } from '../../errors/index.js';
 import { installSignalHandlers } from '../../exec/cancel.js';
 import { setDebug } from '../state.js';
@@ -25,6 +25,7 @@ interface BootFlags {
   memory?: string;
   cpus?: string;
   cpuModel?: string;
+  tcgThread?: TcgThread;
   consoleLog?: string;
   showConsole?: boolean;
   json?: boolean;
@@ -67,6 +68,7 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     ...(memoryMb !== undefined ? { memoryMb } : {}),
     ...(cpus !== undefined ? { cpus } : {}),
     ...(f.cpuModel !== undefined ? { cpuModel: f.cpuModel } : {}),
+    ...(f.tcgThread !== undefined ? { tcgThread: f.tcgThread } : {}),
     timeoutS: parseNumber(f.timeout, '--timeout', false) ?? DEFAULT_TIMEOUT_S,
     ...(expect ? { expect } : {}),
     ssh: f.ssh === true,
@@ -104,6 +106,7 @@ export function bootCommand(): Command {
     .option('--memory <mib>', 'guest memory in MiB (default 1024)')
     .option('--cpus <n>', 'virtual CPUs (default 2)')
     .option('--cpu-model <model>', "QEMU's -cpu model (default: host under KVM, the TCG default otherwise)")
+    .addOption(new Option('--tcg-thread <mode>', 'TCG only: all virtual CPUs in one host thread (single, the default) or one thread each (multi)').choices(['single', 'multi']))
     .option('--console-log <file>', 'where the timestamped console log goes (default: a file in the temporary directory)')
     .option('--show-console', 'copy the console to stderr as it arrives')
     .option('--json', 'print the report as JSON')

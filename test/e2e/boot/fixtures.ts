@@ -61,6 +61,27 @@ echo "kiln-test: ready"
 exec sleep 3600
 `;
 
+/**
+ * An /init for bench/tcg-smp --flips: one CPU flips a static key (sched_schedstats) `flips` times, so the kernel
+ * patches its text (text_poke_bp) while the other CPU runs through the patched scheduler paths; then
+ * "kiln-test: ready". Cross-modifying code on purpose: what stalls multi-threaded TCG (README, "Booting under TCG").
+ */
+export function flipsInit(flips: number): string {
+  return `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+echo "kiln-test: init started, $(nproc) CPUs, ${flips} static-key flips"
+taskset 1 sh -c 'while :; do /bin/true; done' &
+i=0
+while [ $i -lt ${flips} ]; do
+  echo 1 > /proc/sys/kernel/sched_schedstats; echo 0 > /proc/sys/kernel/sched_schedstats
+  i=$((i + 1)); [ $((i % 100)) = 0 ] && echo "kiln-test: $i flips"
+done
+echo "kiln-test: ready"
+exec sleep 3600
+`;
+}
+
 /** A gzip-compressed newc cpio with a static busybox and `init`; written into dir. */
 export function busyboxInitramfs(dir: string, init = TEST_INIT): string {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));

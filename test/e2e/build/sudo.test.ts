@@ -11,8 +11,15 @@ import path from 'node:path';
 import { REPO } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
+// The run's image cache (test/e2e/setup.ts) goes along: sudo resets HOME to /root, and without it the members'
+// builds would read and write root's own ~/.cache/image-create (step cache on), state from outside this run.
+// sudoers.d/kiln keeps DIB_* through sudo.
+const RUN_CACHE = process.env.DIB_IMAGE_CACHE;
 const sh = (cmd: string, args: string[], opts: { env?: Record<string, string> } = {}) =>
-  spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...opts.env } });
+  spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(RUN_CACHE ? { DIB_IMAGE_CACHE: RUN_CACHE } : {}), ...opts.env },
+  });
 const SUDOERS = '/etc/sudoers.d/kiln-e2e';
 const LINKS = ['kiln', 'disk-image-create'].map((n) => ({ at: `/usr/local/bin/${n}`, to: path.join(REPO, 'bin', n) }));
 const MEMBER = 'kilne2e';

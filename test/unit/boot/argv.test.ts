@@ -18,13 +18,30 @@ function values(argv: string[], flag: string): string[] {
 
 describe('qemuArgv', () => {
   test.each([
-    ['tcg', ['-accel', 'tcg', '-cpu', 'max']],
+    ['tcg', ['-accel', 'tcg,thread=single', '-cpu', 'max']],
     ['kvm', ['-accel', 'kvm', '-cpu', 'host']],
   ] as const)('accelerator %s', (accel, expected) => {
     const argv = qemuArgv({ ...base, accel });
     const i = argv.indexOf('-accel');
     expect(argv.slice(i, i + 4)).toEqual(expected);
     expect(argv.filter((a) => a === '-accel')).toHaveLength(1);
+  });
+
+  // The TCG default: every virtual CPU in one host thread (README, "Booting under TCG": one thread per CPU let
+  // a guest CPU run kernel text another CPU had just patched, a soft lockup after the banner).
+  test.each([
+    [undefined, 2, 'tcg,thread=single'],
+    [undefined, 1, 'tcg,thread=single'],
+    ['single', 2, 'tcg,thread=single'],
+    ['multi', 2, 'tcg,thread=multi'],
+  ] as const)('TCG threading %s with %i CPUs: -accel %s', (tcgThread, cpus, expected) => {
+    const argv = qemuArgv({ ...base, cpus, ...(tcgThread ? { tcgThread } : {}) });
+    expect(values(argv, '-accel')).toEqual([expected]);
+    expect(values(argv, '-smp')).toEqual([String(cpus)]);
+  });
+
+  test('under KVM the TCG threading is not passed', () => {
+    expect(values(qemuArgv({ ...base, accel: 'kvm', tcgThread: 'multi' }), '-accel')).toEqual(['kvm']);
   });
 
   test('serial console on stdio, no display, no monitor, reboot ends QEMU', () => {

@@ -40,6 +40,7 @@ test.each([
   [[file, '--memory', '1.5'], /--memory: "1.5" is not a positive integer/],
   [[file, '--cpus', '0'], /--cpus: "0"/],
   [[file, '--accel', 'hvf'], /--accel.*hvf.*kvm, tcg/],
+  [[file, '--tcg-thread', 'auto'], /--tcg-thread.*auto.*single, multi/],
   [[file, '--ssh-command', 'uptime'], /--ssh-command needs --ssh/],
   [[file, '--ssh-user', 'devuser'], /--ssh-user needs --ssh/],
   [[file, '--ssh', '--ssh-user', 'dev user;rm'], /--ssh-user: "dev user;rm" is not a user name/],
@@ -81,7 +82,7 @@ test('through the real executable: exit 2 and one line', () => {
 test('kiln boot --help lists the flags', async () => {
   const r = await kiln(['boot', '--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--ssh', '--timeout', '--expect', '--efi', '--kernel', '--initrd', '--append', '--disk', '--persist', '--accel', '--json']) {
+  for (const flag of ['--ssh', '--timeout', '--expect', '--efi', '--kernel', '--initrd', '--append', '--disk', '--persist', '--accel', '--tcg-thread', '--json']) {
     expect(r.stdout).toContain(flag);
   }
 });
