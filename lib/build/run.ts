@@ -27,7 +27,10 @@ import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
-import { writeOutputs } from '../output/index.js';
+import { manifestBaseOf, writeChecksumFiles, writeOutputs } from '../output/index.js';
+import { writeAtomically } from '../output/atomic.js';
+import { OutputCache, outputKey } from '../cache/outputs.js';
+import { kilnCodeDigest } from '../cache/inputs.js';
 import { recordDibManifests, saveDibManifests } from '../output/dib-manifests.js';
 import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoch.js';
 import { formatKind, type Format } from '../output/formats.js';
@@ -134,6 +137,16 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   logStatuses(log, statuses);
   let resume = resumeIndex(statuses);
   const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;
+  // A rebuild with nothing changed: the outputs of the build that made them, from the output cache.
+  const reusable = cache && outputsReusable(plan, statuses, s, specs, phase('cleanup.d'));
+  if (reusable && resume >= 0 && statuses.every((x) => ['hit', 'empty', 'covered'].includes(x.state))) {
+    const values = cache.get((statuses[resume] as StepStatus).key)?.values ?? {};
+    const reused = await reuseOutputs(scope, OutputCache.under(s.imageCache), outputInputs(s, statuses, values, buildEnv, disk.layout), plan, s.checksum, log);
+    if (reused) {
+      giveToCaller(reused);
+      return { layout: disk.layout, outputs: plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }])) };
+    }
+  }
   let restored: Record<string, string> = {};
   if (resume >= 0 && cache) {
     const at = statuses[resume] as StepStatus;
@@ -266,9 +279,69 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     });
     giveToCaller([report.manifest, report.sbom]);
     if (report.manifest) log.info(`  manifest: ${report.manifest}; SBOM: ${report.sbom ?? '-'}`);
+    if (reusable) {
+      const files = [
+        ...report.outputs.map((r) => ({ name: r.format, path: r.path, ...(r.checksums ? { sums: r.checksums } : {}) })),
+        ...(report.manifest ? [{ name: 'manifest', path: report.manifest }] : []),
+        ...(report.sbom ? [{ name: 'sbom', path: report.sbom }] : []),
+      ];
+      const key = outputKey(outputInputs(s, statuses, restored, buildEnv, disk.layout));
+      const stored = await OutputCache.under(s.imageCache).store(key, files);
+      log.info(stored ? `  outputs kept in the output cache (${key.slice(0, 12)}) for a rebuild with nothing changed` : '  outputs not kept in the output cache: they are on another filesystem than the cache');
+    }
   });
   copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
   return { layout: disk.layout, outputs: formats };
+}
+
+/**
+ * Whether this build's outputs can come from (and go to) the output cache: a disk build with the step cache on,
+ * every step cacheable, and nothing after the last step that acts on the tree or the host (cleanup.d hooks,
+ * --check, the manifests copy-out).
+ */
+function outputsReusable(plan: BuildPlan, statuses: readonly StepStatus[], s: BuildConfig['settings'], specs: readonly FlavourSpec[], cleanup: PlannedPhase): boolean {
+  return plan.kind === 'disk' && cleanup.hooks.length === 0 && !(s.check && specs.length > 0) && !hasManifests(plan) && statuses.every((x) => x.state !== 'uncacheable' && x.state !== 'off');
+}
+
+/** What a build's outputs are made from, besides the tree (which the last step's key stands for). */
+function outputInputs(s: BuildConfig['settings'], statuses: readonly StepStatus[], values: Readonly<Record<string, string>>, env: Readonly<Record<string, string>>, layout: string): Record<string, string> {
+  return {
+    steps: (statuses[statuses.length - 1] as StepStatus).key,
+    kiln: kilnCodeDigest(),
+    formats: s.types.join(','),
+    name: path.basename(path.resolve(s.output)),
+    uncompressed: String(s.uncompressed),
+    'image size': String(s.imageSize ?? ''),
+    IMAGE_SIZE: values.IMAGE_SIZE ?? '',
+    layout,
+    'root label': env.DIB_ROOT_LABEL ?? '',
+    SOURCE_DATE_EPOCH: env.SOURCE_DATE_EPOCH ?? '',
+  };
+}
+
+/** Links a verified output-cache entry's files into place (each atomically); the paths written, or undefined on a miss. */
+async function reuseOutputs(scope: Scope, outputs: OutputCache, inputs: Record<string, string>, plan: BuildPlan, checksum: boolean, log: Logger): Promise<string[] | undefined> {
+  const key = outputKey(inputs);
+  const t0 = Date.now();
+  const entry = await outputs.verified(key);
+  if (!entry) return undefined;
+  const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: path.resolve(o.path) }]));
+  const base = manifestBaseOf({ outputs: formats });
+  const targets = [...formats.map((o) => ({ name: o.format as string, path: o.path })), ...(base ? [{ name: 'manifest', path: `${base}.manifest.json` }, { name: 'sbom', path: `${base}.cdx.json` }] : [])];
+  if (!targets.every((t) => entry.files.some((f) => f.name === t.name))) return undefined;
+  const written: string[] = [];
+  for (const t of targets) {
+    await writeAtomically(scope, t.path, async (tmp) => fs.linkSync(outputs.file(key, t.name), tmp));
+    written.push(t.path);
+    const f = entry.files.find((x) => x.name === t.name) as (typeof entry.files)[number];
+    if (t.name === 'manifest' || t.name === 'sbom') continue;
+    if (checksum) written.push(...(await writeChecksumFiles(scope, t.path, { md5: f.md5, sha256: f.sha256 })));
+    else for (const kind of ['md5', 'sha256']) fs.rmSync(`${t.path}.${kind}`, { force: true });
+    log.event({ event: 'output', path: t.path, format: t.name, bytes: f.bytes, reused: true });
+    log.info(`  ${t.path}: ${(f.bytes / 2 ** 20).toFixed(1)} MiB (reused)`);
+  }
+  log.info(`kiln: nothing changed since the build that made these outputs: reused from the output cache (${key.slice(0, 12)}, digests verified, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return written;
 }
 
 const hasManifests = (plan: BuildPlan) => plan.flavours.some((f) => f.name === 'manifests');

@@ -297,17 +297,28 @@ export function digest(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex').slice(0, 32);
 }
 
-let kilnDigestMemo: string | undefined;
+const codeDigests = new Map<string, string>();
 
 /** kiln's code that never shapes a tree (the command line, booting, publishing, the disk and outputs). */
 const NOT_TREE_CODE = /^(cli|boot|publish|output|disk|inspect|log|cache)\//;
 
-/** A digest of kiln's own code that shapes trees (dist/lib): a new kiln invalidates every step. */
+/** A digest of kiln's own code (dist/lib) that shapes trees: a new kiln invalidates every step. */
 export function kilnDigest(): string {
-  if (kilnDigestMemo) return kilnDigestMemo;
+  return codeDigest('tree', (rel) => !NOT_TREE_CODE.test(rel));
+}
+
+/** A digest of all of kiln's code (dist/lib): what outputs reused from the output cache depend on. */
+export function kilnCodeDigest(): string {
+  return codeDigest('all', () => true);
+}
+
+function codeDigest(name: string, include: (rel: string) => boolean): string {
+  const memo = codeDigests.get(name);
+  if (memo) return memo;
   const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
   const h = crypto.createHash('sha256');
-  for (const rel of walk(lib, '')) if (rel.endsWith('.js') && !NOT_TREE_CODE.test(rel)) h.update(rel).update(fs.readFileSync(path.join(lib, rel)));
-  kilnDigestMemo = h.digest('hex').slice(0, 32);
-  return kilnDigestMemo;
+  for (const rel of walk(lib, '')) if (rel.endsWith('.js') && include(rel)) h.update(rel).update(fs.readFileSync(path.join(lib, rel)));
+  const d = h.digest('hex').slice(0, 32);
+  codeDigests.set(name, d);
+  return d;
 }

@@ -11,7 +11,7 @@ export type BuildEvent =
   | { event: 'step-end'; step: string; seconds: number; status: 'ok' | 'failed' | 'skipped'; detail?: string }
   | { event: 'hook-start'; phase: string; hook: string; flavour: string; where: string }
   | { event: 'hook-end'; phase: string; hook: string; flavour: string; seconds: number; exitCode: number }
-  | { event: 'output'; path: string; format: string; bytes: number }
+  | { event: 'output'; path: string; format: string; bytes: number; reused?: boolean }
   | { event: 'cache'; step: string; state: string; key: string; reasons: string[] }
   | { event: 'cache-store'; step: string; key: string; bytes: number; seconds: number }
   | { event: 'install-stage'; stage: string; seconds: number }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { StepCache, type Entry } from '../../cache/store.js';
+import { OutputCache } from '../../cache/outputs.js';
 import { parseSize } from '../../config/parse.js';
 import { settingOf } from '../../config/config.js';
 import { invalid } from '../../errors/index.js';
@@ -54,7 +55,7 @@ export function cacheCommand(): Command {
     cmd
       .command('prune')
       .description('remove entries: least recently used first down to the size limit, or all, or those unused for a time')
-      .option('--all', 'remove every entry')
+      .option('--all', 'remove every entry (and every output-cache entry)')
       .option('--max-size <size>', 'keep at most this much (default: --cache-size, env KILN_CACHE_SIZE, 10G)')
       .option('--older-than <age>', 'remove entries unused for longer than this (30m, 12h, 7d)')
       .action((opts: CacheOpts & { all?: boolean; maxSize?: string; olderThan?: string }) => {
@@ -62,12 +63,15 @@ export function cacheCommand(): Command {
         const olderThanMs = opts.olderThan === undefined ? undefined : parseAge(opts.olderThan);
         const cache = cacheOf(opts);
         const removed = cache.prune({ maxBytes: limit, ...(olderThanMs === undefined ? {} : { olderThanMs }) });
+        const outputs = OutputCache.under(path.resolve(settingOf('imageCache', process.env, opts.imageCache)));
+        const outputEntries = opts.all ? outputs.clear() : 0;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ dir: cache.dir, removed: removed.map(json), remainingBytes: cache.totalBytes() }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ dir: cache.dir, removed: removed.map(json), remainingBytes: cache.totalBytes(), outputEntriesRemoved: outputEntries }, null, 2)}\n`);
           return;
         }
         for (const e of removed) process.stdout.write(`removed ${row(e)}\n`);
         process.stdout.write(`removed ${removed.length}, freed ${mib(removed.reduce((n, e) => n + e.bytes, 0))}; ${mib(cache.totalBytes())} left in ${cache.dir}\n`);
+        if (outputEntries > 0) process.stdout.write(`removed ${outputEntries} output-cache entr${outputEntries === 1 ? 'y' : 'ies'} in ${outputs.dir}\n`);
       }),
   );
   return cmd;

@@ -167,3 +167,30 @@ test('the size limit prunes least recently used entries after a store; kiln cach
   expect(cacheStates(r2)).toEqual(['root:miss', 'install:miss', 'finalise:miss']);
   expect(cacheReasons(r2, 'root')).toEqual(['the entry was pruned']);
 });
+
+test('a rebuild with nothing changed links the outputs from the output cache (digests verified); an output changed in place is never served', async () => {
+  writeFlavour(path.join(F, 'nochange'), { hooks: { 'install.d': { '50-n': hook('echo n > /etc/n', 'n hook') } } });
+  const o = path.join(work, 'nc');
+  const build = (...extra: string[]) => ok(['build', '--json', '-t', 'tar', '--image-cache', C, '-o', o, ...extra, 'busybox', 'nochange']);
+  const sha = () => spawnSync('sha256sum', [`${o}.tar`], { encoding: 'utf8' }).stdout.split(' ')[0] as string;
+  const first = await build();
+  expect(first.stderr).toContain('outputs kept in the output cache');
+  const made = sha();
+  const again = await build('--checksum');
+  expect(again.stderr).toMatch(/nothing changed since the build that made these outputs: reused from the output cache/);
+  expect(again.stdout).toContain('"event":"output","path":"' + o + '.tar","format":"tar"');
+  expect(again.stdout).toContain('"reused":true');
+  expect(phasesRun(again)).toEqual([]);
+  expect(sha()).toBe(made);
+  expect(fs.readFileSync(`${o}.tar.sha256`, 'utf8')).toBe(`${made}  nc.tar\n`);
+  expect(fs.existsSync(`${o}.manifest.json`)).toBe(true);
+  // The output is the cache's file (a hard link): changed in place, it fails the digest and is rebuilt.
+  fs.appendFileSync(`${o}.tar`, 'tampered');
+  const third = await build();
+  expect(third.stderr).not.toMatch(/reused from the output cache/);
+  expect(phasesRun(third)).toEqual([]);
+  expect(sha()).toBe(made);
+  expect(fs.existsSync(`${o}.tar.sha256`)).toBe(false);
+  // A build with a cleanup.d hook (never cached, it may act on anything) never reuses outputs.
+  expect((await ok(args())).stderr).not.toMatch(/reused from the output cache|kept in the output cache/);
+});
