@@ -21,6 +21,8 @@ export interface QemuPlan {
   /** OVMF: the read-only code and a private, writable copy of the variable store. */
   readonly efi?: { readonly code: string; readonly vars: string };
   readonly kernel?: { readonly file: string; readonly initrd?: string; readonly append: string };
+  /** An ISO image attached read-only as a CD-ROM (a config drive or NoCloud seed, as Nova attaches one). */
+  readonly cdrom?: string;
   readonly sshPort: number;
   /** A unix socket for QMP (graceful power-off). */
   readonly qmpSocket?: string;
@@ -86,6 +88,7 @@ export function qemuArgv(plan: QemuPlan): string[] {
     argv.push('-append', plan.kernel.append);
   }
   for (const disk of plan.disks) argv.push(...driveArgs(disk, plan.diskInterface, plan.persist));
+  if (plan.cdrom !== undefined) argv.push('-drive', `file=${escapeOptionValue(plan.cdrom)},format=raw,media=cdrom,readonly=on`);
   // User-mode networking; SSH reachable from this host only.
   if (plan.netCapture === undefined) argv.push('-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`);
   else {

@@ -8,6 +8,7 @@ import { chooseAccel, type AccelDecision } from './accel.js';
 import { OVMF_CODE, OVMF_VARS, kernelCommandLine, type QemuPlan } from './argv.js';
 import { detectDisk } from './image.js';
 import { findFreePort } from './session.js';
+import { loadSeedInput, readPublicKey, seedFiles, writeSeedIso, type SeedInput } from './seed.js';
 import { findSshKey } from './ssh.js';
 import type { BootOptions, Disk } from './types.js';
 import { scopedTempDir } from '../scope/temp.js';
@@ -43,6 +44,14 @@ export function checkBootOptions(opts: BootOptions): void {
   }
   if (opts.sshKey !== undefined) requireFile(opts.sshKey, '--ssh-key');
   if (opts.ssh) findSshKey(opts.sshKey);
+  if (opts.seed) checkedSeed(opts);
+}
+
+/** The metadata drive's input: the user's files read and checked, and the public key of the SSH key in use. */
+function checkedSeed(opts: BootOptions): SeedInput | undefined {
+  if (!opts.seed) return undefined;
+  const key = opts.sshKey ?? (opts.ssh ? findSshKey(undefined) : undefined);
+  return loadSeedInput(opts.seed, key === undefined ? [] : [readPublicKey(key)]);
 }
 
 export interface Prepared {
@@ -71,6 +80,13 @@ export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prep
     opts.kernel === undefined
       ? undefined
       : { file: opts.kernel, ...(opts.initrd === undefined ? {} : { initrd: opts.initrd }), append: kernelCommandLine(opts.append) };
+  const seed = checkedSeed(opts);
+  let cdrom: string | undefined;
+  if (seed) {
+    cdrom = path.join(dir, 'seed.iso');
+    const stage = path.join(dir, 'seed');
+    await writeSeedIso(seedFiles(seed), stage, cdrom);
+  }
   const plan: QemuPlan = {
     accel: accel.accel,
     memoryMb: opts.memoryMb ?? 1024,
@@ -82,6 +98,7 @@ export async function prepareBoot(opts: BootOptions, scope: Scope): Promise<Prep
     persist: opts.persist ?? false,
     ...(efi ? { efi } : {}),
     ...(kernel ? { kernel } : {}),
+    ...(cdrom !== undefined ? { cdrom } : {}),
     sshPort: await findFreePort(),
     qmpSocket: path.join(dir, 'qmp.sock'),
   };

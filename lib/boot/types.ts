@@ -1,4 +1,5 @@
 /** The vocabulary of booting: options, accelerators, console milestones, outcomes and the report. */
+import type { SeedOptions } from './seed.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type AccelChoice = Accel | 'auto';
@@ -56,6 +57,11 @@ export interface BootOptions {
   readonly sshKey?: string;
   readonly sshUser?: string;
   readonly sshCommand?: string;
+  /**
+   * A metadata drive made for this boot (config drive or NoCloud seed), with the public half of the SSH key
+   * (sshKey, or the local key when ssh is set) among its keys.
+   */
+  readonly seed?: SeedOptions;
   /** Where the timestamped console log goes (default: a file in the current directory). */
   readonly consoleLog?: string;
   /** Each console line as it arrives, with seconds since QEMU started. */

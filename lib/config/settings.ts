@@ -27,7 +27,8 @@ export interface BuildSettings {
   release: string;
   mirror: string | undefined;
   elementsPath: string | undefined;
-  defaultOs: string | null;
+  /** undefined: kiln's default (defaultOperatingSystem); null: none. */
+  defaultOs: string | null | undefined;
   blockDevice: 'mbr' | 'efi';
   boot: boolean;
   check: boolean;
@@ -95,8 +96,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'defaultOs',
     flags: '--default-os <name>',
     env: 'KILN_DEFAULT_OS',
-    help: 'flavour added when none named provides operating-system; "none" adds none',
-    default: () => 'debian',
+    help: 'flavour added when none named provides operating-system (default: debian; debian-nocloud for a ramdisk); "none" adds none',
+    default: () => undefined,
     parse: (raw) => (raw.trim() === 'none' ? null : raw.trim()),
   }),
   setting({ key: 'blockDevice', flags: '--block-device <layout>', env: 'DIB_BLOCK_DEVICE', help: 'disk layout: mbr (BIOS GRUB) or efi (GPT + ESP)', default: () => 'mbr' as const, parse: parseChoice(['mbr', 'efi'] as const) }),

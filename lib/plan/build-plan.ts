@@ -58,6 +58,15 @@ export function withRamdiskNeeds(plan: BuildPlan, config: BuildConfig): BuildPla
   return { ...plan, ramdisk: { element: s.ramdiskElement, needs: met } };
 }
 
+/**
+ * The operating-system flavour kiln adds when none named provides one: the cloud image `debian`; a ramdisk,
+ * which keeps only busybox and the kernel's modules from its tree, gets `debian-nocloud` (cloud-init would only
+ * cost build time).
+ */
+export function defaultOperatingSystem(kind: BuildKind): string {
+  return kind === 'ramdisk' ? 'debian-nocloud' : 'debian';
+}
+
 /** The pure part: plans a build over an index of flavours. */
 export function planFromIndex(
   index: FlavourIndex,
@@ -67,7 +76,7 @@ export function planFromIndex(
   kind: BuildKind,
 ): BuildPlan {
   const s = config.settings;
-  const resolved = resolveFlavours(index, named, { defaultOs: s.defaultOs, searchPaths: paths, ...(kind === 'ramdisk' ? { ramdiskElement: s.ramdiskElement } : {}) });
+  const resolved = resolveFlavours(index, named, { defaultOs: s.defaultOs === undefined ? defaultOperatingSystem(kind) : s.defaultOs, searchPaths: paths, ...(kind === 'ramdisk' ? { ramdiskElement: s.ramdiskElement } : {}) });
   const formats: Format[] = kind === 'ramdisk' ? ['tar'] : s.types;
   const phasePlan = planPhases(index, resolved, kind === 'ramdisk' ? [] : formats, (prefix) => installTypeOf(prefix, config.env));
   const outputs =

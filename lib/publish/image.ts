@@ -1,7 +1,8 @@
 /**
  * What Glance is told about an image: disk_format from the file itself (qemu-img, never the extension),
  * and the properties Nova reads, taken from the build's NAME.manifest.json beside the image (distro,
- * version, architecture, firmware) plus kiln's build id and the manifest's digest. Planning is pure.
+ * version, architecture, firmware, guest agent, cloud-init's default user) plus kiln's build id and the manifest's
+ * digest. Planning is pure.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +19,11 @@ export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
 export interface ManifestFacts {
   readonly build?: { readonly id?: string; readonly flavours?: readonly string[]; readonly arch?: string; readonly layout?: string | null; readonly kiln?: string };
   readonly os?: { readonly id?: string; readonly versionId?: string | null };
+  readonly packages?: readonly { readonly name?: string }[];
 }
+
+/** The user cloud-init makes (its distro default, `system_info.default_user`) on each distribution. */
+const CLOUD_INIT_DEFAULT_USER: Readonly<Record<string, string>> = { debian: 'debian', ubuntu: 'ubuntu' };
 
 export interface Sidecar {
   readonly file: string;
@@ -58,6 +63,11 @@ export function buildProperties(sidecar: Sidecar | undefined): Record<string, st
   if (os?.versionId) props.os_version = os.versionId;
   if (build?.arch) props.architecture = glanceArch(build.arch);
   if (build?.layout === 'efi') props.hw_firmware_type = 'uefi';
+  // What the image supports, from the packages in it: Nova adds the agent's channel only when asked to.
+  const installed = new Set((sidecar.facts.packages ?? []).map((p) => p.name));
+  if (installed.has('qemu-guest-agent')) props.hw_qemu_guest_agent = 'yes';
+  const admin = os?.id ? CLOUD_INIT_DEFAULT_USER[os.id] : undefined;
+  if (installed.has('cloud-init') && admin) props.os_admin_user = admin;
   if (build?.id) props.kiln_build_id = build.id;
   if (build?.flavours && build.flavours.length > 0) props.kiln_flavours = build.flavours.join(' ');
   if (build?.kiln) props.kiln_version = build.kiln;

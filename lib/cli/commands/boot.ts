@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { bootImage } from '../../boot/run.js';
 import { checkBootOptions, DEFAULT_TIMEOUT_S } from '../../boot/prepare.js';
 import { formatReport, reportJson } from '../../boot/report.js';
+import { SEED_KINDS, type SeedKind } from '../../boot/seed.js';
 import type { AccelChoice, BootOptions, TcgThread } from '../../boot/types.js';
 import { failed, invalid } from '../../errors/index.js';
 import { installSignalHandlers } from '../../exec/cancel.js';
@@ -12,6 +13,9 @@ interface BootFlags {
   sshKey?: string;
   sshUser?: string;
   sshCommand?: string;
+  metadata?: string;
+  userData?: string;
+  seed?: SeedKind;
   timeout: string;
   expect?: string;
   efi?: boolean;
@@ -53,6 +57,7 @@ function parseRegex(raw: string | undefined): RegExp | undefined {
 /** Flags → BootOptions; every error names its flag (exit 2). */
 export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): BootOptions {
   const expect = parseRegex(f.expect);
+  const seedWanted = f.seed !== undefined || f.metadata !== undefined || f.userData !== undefined;
   const memoryMb = parseNumber(f.memory, '--memory', true);
   const cpus = parseNumber(f.cpus, '--cpus', true);
   const opts: BootOptions = {
@@ -76,9 +81,13 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     ...(f.sshCommand !== undefined ? { sshCommand: f.sshCommand } : {}),
     ...(f.sshUser !== undefined ? { sshUser: f.sshUser } : {}),
     ...(f.consoleLog !== undefined ? { consoleLog: f.consoleLog } : {}),
+    ...(seedWanted
+      ? { seed: { kind: f.seed ?? 'config-drive', ...(f.metadata !== undefined ? { metadataFile: f.metadata } : {}), ...(f.userData !== undefined ? { userDataFile: f.userData } : {}) } }
+      : {}),
     ...(f.showConsole ? { onConsoleLine: (line: string, s: number) => process.stderr.write(`[${s.toFixed(1).padStart(6)}] ${line}\n`) } : {}),
   };
-  const sshOnly = f.sshKey !== undefined ? '--ssh-key' : f.sshCommand !== undefined ? '--ssh-command' : f.sshUser !== undefined ? '--ssh-user' : undefined;
+  // --ssh-key also names the key whose public half goes on a metadata drive.
+  const sshOnly = f.sshKey !== undefined && !seedWanted ? '--ssh-key' : f.sshCommand !== undefined ? '--ssh-command' : f.sshUser !== undefined ? '--ssh-user' : undefined;
   if (sshOnly && !opts.ssh) throw invalid(`${sshOnly} needs --ssh`);
   if (f.sshUser !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$/i.test(f.sshUser)) throw invalid(`--ssh-user: "${f.sshUser}" is not a user name`);
   checkBootOptions(opts);
@@ -90,9 +99,12 @@ export function bootCommand(): Command {
     .description('boot an image (or a kernel + initrd) in QEMU and report the seconds to each milestone')
     .argument('[image]', 'the disk image to boot (qcow2, raw, vhd or vmdk; never modified without --persist)')
     .option('--ssh', 'log in over SSH (as root, or --ssh-user) with the local key and run a command: the proof of the boot (after --expect, if given)')
-    .option('--ssh-key <file>', 'the private key for --ssh (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)')
+    .option('--ssh-key <file>', 'the private key for --ssh (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa); its public half (FILE.pub) goes on the metadata drive')
     .option('--ssh-user <name>', 'the user --ssh logs in as (default root)')
     .option('--ssh-command <cmd>', 'the command --ssh runs (default: true)')
+    .option('--metadata <file.json>', "attach a config drive (ISO labelled config-2) with this OpenStack meta_data.json (uuid, hostname, public_keys, …; missing uuid and hostname are made up)")
+    .option('--user-data <file>', 'user data on the metadata drive (a #cloud-config document, a script, …)')
+    .addOption(new Option('--seed <kind>', 'the metadata drive: an OpenStack config drive (default) or a NoCloud seed (label cidata); attached even without --metadata').choices([...SEED_KINDS]))
     .option('--timeout <seconds>', 'give up after this long', String(DEFAULT_TIMEOUT_S))
     .option('--expect <regex>', 'a console line that means success (default: a login prompt)')
     .option('--efi', 'boot with UEFI firmware (OVMF)')

@@ -81,12 +81,15 @@ test('kiln build --publish: the image reads back byte for byte, with the propert
     architecture: 'x86_64',
     hw_disk_bus: 'virtio',
     hw_firmware_type: 'uefi',
+    // cloud-init's default user (the default operating system is a cloud image); no guest agent in it.
+    os_admin_user: 'debian',
     kiln_build_id: manifest.build.id,
     kiln_manifest_sha256: sha(manifestFile, 'sha256'),
     kiln_test: 'yes',
   });
   expect(doc.kiln_build_id).toMatch(/^[0-9a-f-]{36}$/);
   expect(doc.kiln_upload).toBeUndefined();
+  expect(doc.hw_qemu_guest_agent).toBeUndefined();
   // The bytes, read back through the API.
   const back = path.join(work, 'back.qcow2');
   fs.writeFileSync(back, await httpGet(`${glance.url}/v2/images/${doc.id}/file`));

@@ -45,6 +45,12 @@ test.each([
   [[file, '--ssh-user', 'devuser'], /--ssh-user needs --ssh/],
   [[file, '--ssh', '--ssh-user', 'dev user;rm'], /--ssh-user: "dev user;rm" is not a user name/],
   [[file, '--ssh', '--ssh-key', path.join(dir, 'nokey')], /--ssh-key: ".*nokey" does not exist/],
+  [[file, '--ssh-key', file], /--ssh-key needs --ssh/],
+  [[file, '--metadata', path.join(dir, 'md.json')], /^kiln: error: --metadata: cannot read ".*md.json" \(no such file\)$/],
+  [[file, '--metadata', file], /--metadata: ".*file" is not valid JSON/],
+  [[file, '--user-data', dir], /--user-data: cannot read ".*" \(a directory\)$/],
+  [[file, '--seed', 'ec2'], /--seed.*ec2.*config-drive, nocloud/],
+  [[file, '--seed', 'nocloud', '--ssh-key', file], /--ssh-key: no public key ".*file.pub"/],
 ])('kiln boot %j', async (args, message) => {
   const r = await kiln(['boot', ...args]);
   expect(r.code).toBe(2);

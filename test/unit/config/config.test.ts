@@ -12,7 +12,8 @@ describe('resolveConfig', () => {
     const c = resolveConfig(none, {});
     expect(c.settings.types).toEqual(['qcow2']);
     expect(c.settings.release).toBe('bookworm');
-    expect(c.settings.defaultOs).toBe('debian');
+    // kiln's default operating system, chosen by the kind of build (defaultOperatingSystem).
+    expect(c.settings.defaultOs).toBeUndefined();
     expect(c.settings.tmpfs).toBe(true);
     expect(Object.isFrozen(c.settings)).toBe(true);
   });

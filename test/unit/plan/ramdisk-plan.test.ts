@@ -40,10 +40,18 @@ function refusal(fn: () => unknown): KilnError {
   throw new Error('not refused');
 }
 
+test('the default operating system: debian (cloud-init) for a disk, debian-nocloud for a ramdisk, --default-os for both', () => {
+  expect(plan(['my-element'], { kind: 'disk' }).defaultOsAdded).toBe('debian');
+  expect(plan(['my-element']).defaultOsAdded).toBe('debian-nocloud');
+  expect(plan(['my-element'], { kind: 'disk', cli: { defaultOs: 'debian-nocloud' } }).defaultOsAdded).toBe('debian-nocloud');
+  expect(plan(['my-element'], { cli: { defaultOs: 'debian' } }).defaultOsAdded).toBe('debian');
+});
+
 describe('ramdisk-image-create adds its ramdisk element', () => {
   test('ramdisk-base by default, after the named flavours and the default OS, and the plan says why and what it gives', () => {
     const p = plan(['my-element']);
-    expect(p.flavours.map((f) => f.name)).toEqual(['my-element', 'debian', 'debian-minimal', 'serial-console', 'ramdisk-base']);
+    // The default OS of a ramdisk is debian-nocloud: cloud-init has no place in a busybox ramdisk.
+    expect(p.flavours.map((f) => f.name)).toEqual(['my-element', 'debian-nocloud', 'debian-minimal', 'serial-console', 'ramdisk-base']);
     expect(p.flavours.at(-1)?.why).toBe('ramdisk element, added by ramdisk-image-create (--ramdisk-element or RAMDISK_ELEMENT chooses another)');
     expect(p.ramdisk).toEqual({
       element: 'ramdisk-base',
@@ -66,7 +74,8 @@ describe('ramdisk-image-create adds its ramdisk element', () => {
   test('a flavour that depends on it keeps it as its dependency (deploy\'s plan is unchanged)', () => {
     const p = plan(['deploy']);
     expect(p.flavours.find((f) => f.name === 'ramdisk-base')?.why).toBe('dependency of deploy');
-    expect(p.flavours.map((f) => f.name)).toEqual(plan(['deploy'], { kind: 'disk' }).flavours.map((f) => f.name));
+    // The same flavours as a disk build of deploy with the ramdisk's default operating system.
+    expect(p.flavours.map((f) => f.name)).toEqual(plan(['deploy'], { kind: 'disk', cli: { defaultOs: 'debian-nocloud' } }).flavours.map((f) => f.name));
   });
 
   test('--ramdisk-element or RAMDISK_ELEMENT choose another; the flag wins; empty means the default', () => {

@@ -35,6 +35,19 @@ describe('properties from the build', () => {
     expect(buildProperties(undefined)).toEqual({ hw_disk_bus: 'virtio' });
   });
 
+  test.each([
+    [['cloud-init', 'qemu-guest-agent'], 'debian', { hw_qemu_guest_agent: 'yes', os_admin_user: 'debian' }],
+    [['cloud-init'], 'debian', { os_admin_user: 'debian' }],
+    [['openssh-server'], 'debian', {}],
+    [['qemu-guest-agent'], 'debian', { hw_qemu_guest_agent: 'yes' }],
+    [['cloud-init'], 'ubuntu', { os_admin_user: 'ubuntu' }],
+    [['cloud-init'], 'plan9', {}],
+  ])('packages %j on %s: %j', (names, id, expected) => {
+    fs.writeFileSync(path.join(dir, 'pk.manifest.json'), JSON.stringify({ os: { id }, packages: names.map((name) => ({ name, version: '1' })) }));
+    const p = buildProperties(readSidecar(path.join(dir, 'pk.qcow2')));
+    expect({ hw_qemu_guest_agent: p.hw_qemu_guest_agent, os_admin_user: p.os_admin_user }).toEqual({ hw_qemu_guest_agent: undefined, os_admin_user: undefined, ...expected });
+  });
+
   test('a manifest that is not JSON is bad input naming the file', () => {
     fs.writeFileSync(path.join(dir, 'bad.manifest.json'), '{');
     expect(() => readSidecar(path.join(dir, 'bad.vhd'))).toThrow(`${dir}/bad.manifest.json: not JSON`);

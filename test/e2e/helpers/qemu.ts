@@ -1,0 +1,106 @@
+/**
+ * A guest under plain QEMU, started as an operator would (not through kiln's runner): a qcow2 overlay of the
+ * image, an OpenStack config drive or NoCloud seed made here with genisoimage, user-mode networking with SSH
+ * forwarded on 127.0.0.1, the serial console to a file. Tests log in over SSH and power the guest off.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 2 ** 26 });
+
+function must(cmd: string, args: string[]): string {
+  const r = sh(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A qcow2 overlay of `image` with a virtual size of `size` (qemu-img's syntax, e.g. 4G). */
+export function overlay(image: string, file: string, size: string): string {
+  must('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', path.resolve(image), '-F', 'qcow2', file, size]);
+  return file;
+}
+
+/** An ISO 9660 image labelled `label` holding `files` (path inside → content). */
+export function metadataIso(dir: string, label: string, files: Record<string, string>): string {
+  const stage = path.join(dir, `${label}.d`);
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(stage, rel)), { recursive: true });
+    fs.writeFileSync(path.join(stage, rel), content);
+  }
+  const iso = path.join(dir, `${label}.iso`);
+  must('genisoimage', ['-quiet', '-output', iso, '-volid', label, '-joliet', '-rock', stage]);
+  return iso;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PlainVm {
+  readonly port: number;
+  readonly consoleLog: string;
+  /** Seconds from QEMU's start to the first SSH login. */
+  readonly sshSeconds: number;
+  ssh(user: string, key: string, command: string): { code: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+function sshArgs(port: number, user: string, key: string, command: string): string[] {
+  return ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10', '-p', String(port), `${user}@127.0.0.1`, '--', command];
+}
+
+/** Boots `disk` (qcow2) with `cdrom` attached, under TCG, and waits until `user` logs in with `key` over SSH. */
+export async function bootPlain(o: { disk: string; cdrom: string; consoleLog: string; user: string; key: string; timeoutS: number }): Promise<PlainVm> {
+  const port = await freePort();
+  const log = fs.openSync(o.consoleLog, 'w');
+  const t0 = Date.now();
+  const qemu: ChildProcess = spawn(
+    'qemu-system-x86_64',
+    [
+      '-machine', 'q35', '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', '1024', '-smp', '2',
+      '-display', 'none', '-vga', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
+      '-drive', `file=${o.disk},format=qcow2,if=virtio`,
+      '-drive', `file=${o.cdrom},format=raw,media=cdrom,readonly=on`,
+      '-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:22`,
+    ],
+    { stdio: ['ignore', log, log] },
+  );
+  let exited = false;
+  qemu.on('exit', () => (exited = true));
+  const stop = async () => {
+    if (!exited) {
+      qemu.kill('SIGTERM');
+      await new Promise((r) => (exited ? r(undefined) : qemu.once('exit', r)));
+    }
+    fs.closeSync(log);
+  };
+  const ssh = (user: string, key: string, command: string) => {
+    const r = spawnSync('ssh', sshArgs(port, user, key, command), { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const deadline = t0 + o.timeoutS * 1000;
+  let last = '';
+  while (Date.now() < deadline && !exited) {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn('ssh', sshArgs(port, o.user, o.key, 'true'), { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('close', (code) => resolve({ code, stderr: err }));
+    });
+    if (r.code === 0) return { port, consoleLog: o.consoleLog, sshSeconds: (Date.now() - t0) / 1000, ssh, stop };
+    last = r.stderr.trim();
+    await new Promise((r2) => setTimeout(r2, 2000));
+  }
+  await stop();
+  const tail = fs.readFileSync(o.consoleLog, 'utf8').split('\n').slice(-20).join('\n');
+  throw new Error(`no SSH login as ${o.user} within ${o.timeoutS} s${exited ? ' (QEMU exited)' : ''}: ${last}\n${tail}`);
+}
