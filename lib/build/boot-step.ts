@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { bootImage, formatReport } from '../boot/index.js';
 import { findSshKey } from '../boot/ssh.js';
+import { CLOUD_INIT_DEFAULT_USER } from '../distro/index.js';
 import type { BootOptions } from '../boot/types.js';
 import { readSidecar } from '../publish/image.js';
 import { failed } from '../errors/index.js';
@@ -39,8 +40,8 @@ export async function bootBuilt(result: Built, name: string, log: Logger): Promi
   if (!report.ok) throw failed(`--boot: ${disk.path} did not boot: ${report.message}`, { detail: `console log: ${consoleLog}` });
 }
 
-/** cloud-init's default user in kiln's default image. */
-export const CLOUD_USER = 'debian';
+/** cloud-init's default user in kiln's default image (a Debian one). */
+export const CLOUD_USER = CLOUD_INIT_DEFAULT_USER.debian as string;
 /** The login prompt (the runner's own milestone): waited for before SSH, so the report shows both. */
 const LOGIN_PROMPT = /^\s*[\w.-]+ login: ?/;
 

@@ -8,13 +8,12 @@ import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheSt
 import { StepCache } from '../cache/store.js';
 import { sourcedEnvironment, type HookContext } from '../hooks/run.js';
 import type { Logger } from '../log/index.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
 import { baseKey } from '../rootfs/base.js';
 import { baseMirror, baseSpec } from './base-step.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages } from './packages.js';
 import { readDiskDecl } from './disk-step.js';
-import { formatKind } from '../output/formats.js';
 import type { PackagePhase, PhasePackages } from '../packages/installs.js';
 import { planSteps, type PlanStep } from '../plan/steps.js';
 import { probeExtraData } from './host-probe.js';
@@ -159,7 +158,7 @@ export async function planOutlook(config: BuildConfig, plan: BuildPlan, log: Log
     const packages = plannedPackages(plan, s.arch, buildEnv);
     const base = baseSpec(config, plan, mirror);
     const decl = readDiskDecl(plan, config);
-    const writesDisk = plan.outputs.some((o) => o.format !== 'kernel' && o.format !== 'initramfs' && formatKind(o.format) === 'disk');
+    const writesDisk = diskOutputs(plan).length > 0;
     const steps = planSteps(plan, {
       packages,
       extraPackages: s.packages,

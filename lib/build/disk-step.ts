@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { invalid } from '../errors/index.js';
 import type { BuildConfig } from '../config/config.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { formatKind } from '../output/formats.js';
+import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
 
 export interface DiskDecl {
   readonly bootloader: 'grub' | undefined;
@@ -46,7 +45,7 @@ export function readDiskDecl(plan: BuildPlan, config: BuildConfig): DiskDecl {
 
 /** Disk outputs need a bootable disk: say so before anything is built. */
 export function checkDiskOutputs(plan: BuildPlan, decl: DiskDecl): void {
-  const disk = plan.outputs.filter((o) => o.format !== 'kernel' && o.format !== 'initramfs' && formatKind(o.format) === 'disk');
+  const disk = diskOutputs(plan);
   if (disk.length > 0 && decl.bootloader === undefined) {
     throw invalid(
       `-t ${disk.map((o) => o.format).join(',')}: disk images are made by the vm flavour (partition table and bootloader), which this build does not include`,

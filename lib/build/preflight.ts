@@ -12,9 +12,8 @@ import { run } from '../exec/index.js';
 import { readPackageInstalls } from '../packages/installs.js';
 import { hostArch } from '../config/parse.js';
 import { unameArch } from '../distro/arch.js';
-import { formatKind } from '../output/formats.js';
 import { pkgMaps, svcMap } from './packages.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash']);
 
@@ -60,7 +59,7 @@ const binfmtRegistered = (uname: string) => fs.existsSync(`/proc/sys/fs/binfmt_m
 
 export async function preflight(plan: BuildPlan, release: string, arch: string = hostArch()): Promise<void> {
   const base = plan.flavours.find((f) => f.files.rootfs);
-  const disk = plan.outputs.some((o) => o.format !== 'kernel' && o.format !== 'initramfs' && formatKind(o.format) === 'disk');
+  const disk = diskOutputs(plan).length > 0;
   const runsInTree = base !== undefined || plan.phases.some((p) => p.where === 'chroot' && p.runs && p.hooks.length > 0) || plan.flavours.some((f) => f.files.packageInstalls);
   const archProblem = architectureProblem({ arch, host: hostArch(), disk, runsInTree, binfmt: binfmtRegistered });
   if (archProblem) throw invalid(archProblem);

@@ -16,7 +16,7 @@ import { findPhase } from '../flavours/phases.js';
 import { runPhase, sourcedEnvironment, type HookContext } from '../hooks/run.js';
 import { Logger } from '../log/index.js';
 import { watchOuter } from '../namespace/index.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import { diskOutputs, imageOutputs, type BuildPlan } from '../plan/build-plan.js';
 import type { PlannedPhase } from '../flavours/types.js';
 import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
@@ -27,13 +27,14 @@ import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
-import { manifestBaseOf, writeChecksumFiles, writeOutputs } from '../output/index.js';
+import { manifestBaseOf, placeChecksumFiles, writeOutputs } from '../output/index.js';
 import { writeAtomically } from '../output/atomic.js';
 import { OutputCache, outputKey } from '../cache/outputs.js';
 import { kilnCodeDigest } from '../cache/inputs.js';
 import { recordDibManifests, saveDibManifests } from '../output/dib-manifests.js';
+import { manifestPaths } from '../output/manifest.js';
 import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoch.js';
-import { formatKind, type Format } from '../output/formats.js';
+import type { Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
 import { afterStep, buildStepInputs, extraDataProbe, logStatuses, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
@@ -144,7 +145,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     const reused = await reuseOutputs(scope, OutputCache.under(s.imageCache), outputInputs(s, statuses, values, buildEnv, disk.layout), plan, s.checksum, log);
     if (reused) {
       giveToCaller(reused);
-      return { layout: disk.layout, outputs: plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }])) };
+      return { layout: disk.layout, outputs: imageOutputs(plan) };
     }
   }
   let restored: Record<string, string> = {};
@@ -239,11 +240,11 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);
   if (plan.kind === 'ramdisk') {
     const r = await writeRamdisk(scope, config, plan, dirs.root, dirs.image, log, (f) => giveToCaller([f]), epoch.seconds);
-    copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
+    await copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
     return { layout: disk.layout, outputs: [], ramdisk: r };
   }
-  const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
-  const needsDisk = formats.some((o) => formatKind(o.format) === 'disk');
+  const formats = imageOutputs(plan);
+  const needsDisk = diskOutputs(plan).length > 0;
   const assembled = needsDisk
     ? await log.step(`assemble the disk (${disk.layout})`, () =>
         assembleDisk(scope, {
@@ -290,7 +291,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
       log.info(stored ? `  outputs kept in the output cache (${key.slice(0, 12)}) for a rebuild with nothing changed` : '  outputs not kept in the output cache: they are on another filesystem than the cache');
     }
   });
-  copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
+  await copyManifestsOut(scope, plan, dirs.root, buildEnv, log);
   return { layout: disk.layout, outputs: formats };
 }
 
@@ -325,9 +326,10 @@ async function reuseOutputs(scope: Scope, outputs: OutputCache, inputs: Record<s
   const t0 = Date.now();
   const entry = await outputs.verified(key);
   if (!entry) return undefined;
-  const formats = plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: path.resolve(o.path) }]));
+  const formats = imageOutputs(plan).map((o) => ({ ...o, path: path.resolve(o.path) }));
   const base = manifestBaseOf({ outputs: formats });
-  const targets = [...formats.map((o) => ({ name: o.format as string, path: o.path })), ...(base ? [{ name: 'manifest', path: `${base}.manifest.json` }, { name: 'sbom', path: `${base}.cdx.json` }] : [])];
+  const side = base ? manifestPaths(base) : undefined;
+  const targets = [...formats.map((o) => ({ name: o.format as string, path: o.path })), ...(side ? [{ name: 'manifest', path: side.manifest }, { name: 'sbom', path: side.sbom }] : [])];
   if (!targets.every((t) => entry.files.some((f) => f.name === t.name))) return undefined;
   const written: string[] = [];
   for (const t of targets) {
@@ -335,8 +337,7 @@ async function reuseOutputs(scope: Scope, outputs: OutputCache, inputs: Record<s
     written.push(t.path);
     const f = entry.files.find((x) => x.name === t.name) as (typeof entry.files)[number];
     if (t.name === 'manifest' || t.name === 'sbom') continue;
-    if (checksum) written.push(...(await writeChecksumFiles(scope, t.path, { md5: f.md5, sha256: f.sha256 })));
-    else for (const kind of ['md5', 'sha256']) fs.rmSync(`${t.path}.${kind}`, { force: true });
+    written.push(...(await placeChecksumFiles(scope, t.path, checksum ? { md5: f.md5, sha256: f.sha256 } : undefined)));
     log.event({ event: 'output', path: t.path, format: t.name, bytes: f.bytes, reused: true });
     log.info(`  ${t.path}: ${(f.bytes / 2 ** 20).toFixed(1)} MiB (reused)`);
   }
@@ -348,11 +349,11 @@ const hasManifests = (plan: BuildPlan) => plan.flavours.some((f) => f.name === '
 const manifestImageDir = (env: Readonly<Record<string, string>>) => env.DIB_MANIFEST_IMAGE_DIR || '/etc/dib-manifests';
 
 /** With the manifests flavour, the tree's manifest directory is copied beside the outputs (IMAGE_NAME.d/), as diskimage-builder does. */
-function copyManifestsOut(scope: Scope, plan: BuildPlan, tree: string, env: Readonly<Record<string, string>>, log: Logger): void {
+async function copyManifestsOut(scope: Scope, plan: BuildPlan, tree: string, env: Readonly<Record<string, string>>, log: Logger): Promise<void> {
   if (!hasManifests(plan)) return;
   const imageDir = manifestImageDir(env);
   const saveDir = env.DIB_MANIFEST_SAVE_DIR || `${env.IMAGE_NAME}.d/`;
-  const { dir, made } = saveDibManifests(scope, tree, imageDir, saveDir);
+  const { dir, made } = await saveDibManifests(scope, tree, imageDir, saveDir);
   giveToCaller(made);
   log.info(`  manifests: ${dir}/, from ${imageDir} in the image`);
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { failed } from '../errors/index.js';
 import { hostPath, writeInTree } from '../rootfs/paths.js';
 import type { Scope } from '../scope/index.js';
-import { partialPathFor } from './atomic.js';
+import { writeAtomically } from './atomic.js';
 
 /**
  * What the manifests element does in the tree at cleanup: records DIB_ENV and DIB_ARGS there (dib_environment,
@@ -39,7 +39,7 @@ export function recordDibManifests(tree: string, imageDir: string, env: Readonly
 }
 
 /** Copies the tree's manifest directory into saveDir; returns the copy and every path it made (directories it created included). */
-export function saveDibManifests(scope: Scope, tree: string, imageDir: string, saveDir: string): { dir: string; made: string[] } {
+export async function saveDibManifests(scope: Scope, tree: string, imageDir: string, saveDir: string): Promise<{ dir: string; made: string[] }> {
   const src = hostPath(tree, imageDir);
   if (!fs.statSync(src, { throwIfNoEntry: false })?.isDirectory()) {
     throw failed(`manifests: ${imageDir} (DIB_MANIFEST_IMAGE_DIR) is not a directory in the tree, so there is nothing to copy to ${saveDir}`);
@@ -47,15 +47,12 @@ export function saveDibManifests(scope: Scope, tree: string, imageDir: string, s
   const dest = path.join(path.resolve(saveDir), path.basename(path.resolve('/', imageDir)));
   const first = fs.mkdirSync(path.dirname(dest), { recursive: true });
   const created = first === undefined ? [] : path.relative(first, path.dirname(dest)).split(path.sep).filter(Boolean).reduce((acc, c) => [...acc, path.join(acc[acc.length - 1] as string, c)], [first]);
-  const tmp = partialPathFor(dest);
-  const label = `remove partial output ${tmp}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  scope.defer(label, () => fs.rmSync(tmp, { recursive: true, force: true }));
-  // Links are copied as links (never followed out of the tree); times as the tree has them (clamped).
-  fs.cpSync(src, tmp, { recursive: true, verbatimSymlinks: true, dereference: false, preserveTimestamps: true });
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.renameSync(tmp, dest);
-  scope.keep(label);
+  await writeAtomically(scope, dest, async (tmp) => {
+    // Links are copied as links (never followed out of the tree); times as the tree has them (clamped).
+    fs.cpSync(src, tmp, { recursive: true, verbatimSymlinks: true, dereference: false, preserveTimestamps: true });
+    // A directory cannot be renamed onto a full one: an earlier build's copy goes just before.
+    fs.rmSync(dest, { recursive: true, force: true });
+  });
   return { dir: dest, made: [...created, dest, ...(fs.readdirSync(dest, { recursive: true }) as string[]).map((rel) => path.join(dest, rel))] };
 }
 

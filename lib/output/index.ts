@@ -90,9 +90,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
       }
       return req.checksum ? await hashFile(tmp) : undefined;
     });
-    if (checksums) await writeChecksumFiles(scope, dest, checksums);
-    // Without --checksum, an earlier build's sums beside the new output would be wrong: they go.
-    else for (const kind of CHECKSUM_KINDS) fs.rmSync(`${dest}.${kind}`, { force: true });
+    await placeChecksumFiles(scope, dest, checksums);
     const r: OutputResult = { path: dest, format: o.format, bytes: fs.statSync(dest).size, seconds: (Date.now() - t0) / 1000, checksums };
     results.push(r);
     req.onWritten?.(r);
@@ -103,6 +101,16 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
 }
 
 const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
+
+/**
+ * FILE.md5 and FILE.sha256 beside FILE for --checksum (sums given); without it, an earlier build's sums beside
+ * the new output would be wrong: they go. Returns the paths written.
+ */
+export async function placeChecksumFiles(scope: Scope, file: string, sums: Checksums | undefined): Promise<string[]> {
+  if (sums) return writeChecksumFiles(scope, file, sums);
+  for (const kind of CHECKSUM_KINDS) fs.rmSync(`${file}.${kind}`, { force: true });
+  return [];
+}
 
 /** FILE.md5 and FILE.sha256 beside FILE (md5sum -c / sha256sum -c format); returns their paths. */
 export async function writeChecksumFiles(scope: Scope, file: string, sums: Checksums): Promise<string[]> {

@@ -91,14 +91,18 @@ export function renderCycloneDx(os: OsRelease, packages: readonly InstalledPacka
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
+/** Where the package manifest and the SBOM of outputs named BASE go. */
+export function manifestPaths(base: string): { manifest: string; sbom: string } {
+  return { manifest: `${base}.manifest.json`, sbom: `${base}.cdx.json` };
+}
+
 /** Writes BASE.manifest.json and BASE.cdx.json; returns their paths. The SBOM's time: epoch, else SOURCE_DATE_EPOCH, else now. */
 export async function writeManifests(scope: Scope, tree: string, base: string, build?: BuildInfo, epoch?: number): Promise<{ manifest: string; sbom: string; packages: number }> {
   const { os, packages } = readInstalled(tree);
   const fromEnv = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? '', 10);
   const seconds = epoch ?? (Number.isFinite(fromEnv) ? fromEnv : undefined);
   const now = seconds === undefined ? new Date() : new Date(seconds * 1000);
-  const manifest = `${base}.manifest.json`;
-  const sbom = `${base}.cdx.json`;
+  const { manifest, sbom } = manifestPaths(base);
   await writeTextAtomically(scope, manifest, renderManifest(os, packages, build));
   const name = base.split('/').pop() ?? base;
   await writeTextAtomically(scope, sbom, renderCycloneDx(os, packages, { name, now }));

@@ -4,7 +4,7 @@ import { findUpstreamLibrary } from '../hooks/shell-library.js';
 import { planPhases, type SkippedHook } from '../flavours/plan.js';
 import { describeReason, resolveFlavours } from '../flavours/resolve.js';
 import type { Flavour, FlavourIndex, PlannedPhase, Reason } from '../flavours/types.js';
-import { outputPaths, type Format } from '../output/formats.js';
+import { formatKind, outputPaths, type Format } from '../output/formats.js';
 import { installTypeOf } from '../packages/installs.js';
 import { OPERATING_SYSTEM } from '../flavours/resolve.js';
 import { packageSources, ramdiskNeeds, unmetNeedsError, type MetNeed } from './ramdisk-needs.js';
@@ -56,6 +56,16 @@ export function withRamdiskNeeds(plan: BuildPlan, config: BuildConfig): BuildPla
   const { met, unmet } = ramdiskNeeds(packageSources(plan.flavours, s.arch, s.packages));
   if (unmet.length > 0) throw unmetNeedsError(unmet, { ramdiskElement: s.ramdiskElement, operatingSystem: plan.provided[OPERATING_SYSTEM], arch: s.arch });
   return { ...plan, ramdisk: { element: s.ramdiskElement, needs: met } };
+}
+
+/** The plan's image outputs: every output but a ramdisk's kernel and initramfs. */
+export function imageOutputs(plan: Pick<BuildPlan, 'outputs'>): { format: Format; path: string }[] {
+  return plan.outputs.flatMap((o) => (o.format === 'kernel' || o.format === 'initramfs' ? [] : [{ format: o.format, path: o.path }]));
+}
+
+/** The plan's disk-image outputs (qcow2, raw, vhd, vmdk): those need a partitioned, bootable disk. */
+export function diskOutputs(plan: Pick<BuildPlan, 'outputs'>): { format: Format; path: string }[] {
+  return imageOutputs(plan).filter((o) => formatKind(o.format) === 'disk');
 }
 
 /**

@@ -11,6 +11,7 @@ import { invalid } from '../errors/index.js';
 import type { DiskFormat } from '../boot/types.js';
 import { outputFormatOf, withoutImageExtension } from '../boot/image.js';
 import { unameArch } from '../distro/arch.js';
+import { CLOUD_INIT_DEFAULT_USER } from '../distro/index.js';
 
 /** qemu-img's format name → Glance's disk_format (the same names as kiln's outputs). */
 export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
@@ -21,9 +22,6 @@ export interface ManifestFacts {
   readonly os?: { readonly id?: string; readonly versionId?: string | null };
   readonly packages?: readonly { readonly name?: string }[];
 }
-
-/** The user cloud-init makes (its distro default, `system_info.default_user`) on each distribution. */
-const CLOUD_INIT_DEFAULT_USER: Readonly<Record<string, string>> = { debian: 'debian', ubuntu: 'ubuntu' };
 
 export interface Sidecar {
   readonly file: string;

@@ -66,7 +66,7 @@ test('copied out to SAVE_DIR/dib-manifests whole, replacing an earlier copy; not
   fs.mkdirSync(path.join(save, 'dib-manifests'), { recursive: true });
   fs.writeFileSync(path.join(save, 'dib-manifests', 'stale'), 'old\n');
   const scope = new Scope();
-  const { dir, made } = saveDibManifests(scope, t, '/etc/dib-manifests', `${save}/`);
+  const { dir, made } = await saveDibManifests(scope, t, '/etc/dib-manifests', `${save}/`);
   await scope.close();
   expect(dir).toBe(path.join(save, 'dib-manifests'));
   expect(fs.readdirSync(dir).sort()).toEqual(['dib-element-manifest', 'link', 'sub']);
@@ -77,7 +77,7 @@ test('copied out to SAVE_DIR/dib-manifests whole, replacing an earlier copy; not
   expect(fs.readdirSync(save)).toEqual(['dib-manifests']);
   // A save directory that did not exist is made, and reported as made (it is given to a sudo caller).
   const fresh = path.join(work, 'out2', 'deep', 'img.d');
-  const again = saveDibManifests(new Scope(), t, '/etc/dib-manifests', fresh);
+  const again = await saveDibManifests(new Scope(), t, '/etc/dib-manifests', fresh);
   expect(again.made.slice(0, 3)).toEqual([path.join(work, 'out2'), path.join(work, 'out2', 'deep'), fresh]);
-  expect(() => saveDibManifests(new Scope(), t, '/etc/missing', fresh)).toThrow(/\/etc\/missing \(DIB_MANIFEST_IMAGE_DIR\) is not a directory in the tree/);
+  await expect(saveDibManifests(new Scope(), t, '/etc/missing', fresh)).rejects.toThrow(/\/etc\/missing \(DIB_MANIFEST_IMAGE_DIR\) is not a directory in the tree/);
 });
