@@ -137,6 +137,13 @@ export class RegistryClient {
     }
   }
 
+  /** The sha256 digest of a file, streamed. */
+  async fileDigest(file: string): Promise<string> {
+    const hash = crypto.createHash('sha256');
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+    return `sha256:${hash.digest('hex')}`;
+  }
+
   /** A small blob into memory, digest-checked. */
   async blobBytes(digest: string): Promise<Buffer> {
     const res = await this.request('GET', `/v2/${this.repo.repo}/blobs/${digest}`, { ok: [200] });
