@@ -45,8 +45,9 @@ export function findCredentials(host: string, env: Readonly<Record<string, strin
     let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }> };
     try {
       doc = JSON.parse(text) as typeof doc;
-    } catch (e) {
-      throw invalid(`${file}: not JSON (${(e as Error).message})`);
+    } catch {
+      // Not the parser's message: it quotes the file's first bytes, and the file may not be an auth file at all.
+      throw invalid(`${file}: not JSON`);
     }
     const entry = Object.entries(doc.auths ?? {}).find(([k]) => authKeyHost(k) === host.toLowerCase())?.[1];
     if (!entry) continue;

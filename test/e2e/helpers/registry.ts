@@ -5,9 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
+import { freePort } from './qemu.js';
+
+export { freePort };
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -22,17 +24,6 @@ export interface TestRegistry {
   /** Stops the registry (its storage stays until the file ends); start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
