@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { EXIT, isKilnError } from '../../../lib/errors/index.js';
@@ -84,6 +85,40 @@ describeIf(file(REGISTRY_BIN, 'docker-registry (Debian package docker-registry)'
     const port = await freePort();
     const c = new RegistryClient({ host: `127.0.0.1:${port}`, repo: 'x' }, { env, retries: 2, backoffMs: 10 });
     await expect(c.ping()).rejects.toBeInstanceOf(RegistryUnreachable);
+  }, T);
+
+  test('5xx answers are retried with backoff (a proxy in front of the registry fails the first ones), then give up', async () => {
+    let failures = 0;
+    const port = await freePort();
+    const [rhost, rport] = reg.host.split(':');
+    const proxy = http.createServer((req, res) => {
+      if (failures > 0) {
+        failures--;
+        res.writeHead(503).end();
+        req.resume();
+        return;
+      }
+      const up = http.request({ host: rhost, port: Number(rport), path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
+    try {
+      // The proxy's host has no credentials of its own: give it the registry's.
+      fs.writeFileSync(path.join(dir, 'proxy-auth.json'), JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: Buffer.from(`${reg.user}:${reg.password}`).toString('base64') } } }));
+      const viaProxy = new RegistryClient({ host: `127.0.0.1:${port}`, repo: 'unit/retry' }, { env: { REGISTRY_AUTH_FILE: path.join(dir, 'proxy-auth.json'), HOME: dir }, retries: 3, backoffMs: 10 });
+      failures = 3;
+      const data = crypto.randomBytes(1000);
+      expect(await viaProxy.pushBlob(sha256(data), data.length, { bytes: data })).toBe('uploaded');
+      expect(failures).toBe(0);
+      failures = 10;
+      await expect(viaProxy.ping()).rejects.toThrow(new RegExp(`registry 127\\.0\\.0\\.1:${port}: GET /v2/unit/retry/tags/list answered 503 4 times`));
+      expect(failures).toBe(6);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
   }, T);
 
   test('pushOciLayout: a one-layer image layout; skopeo reads it back byte for byte', async () => {
