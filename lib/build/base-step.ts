@@ -56,10 +56,13 @@ async function pullBase(remote: RemoteCache, spec: BaseSpec, tarball: string, lo
   }
 }
 
-/** Pushes a base tree made here, in the background (from a hard link, so a sweep cannot take it meanwhile). */
+/**
+ * Pushes a base tree in the background, from a hard link (named as a partial file of this process, so the sweep
+ * of a later build removes it if this one dies).
+ */
 function pushBase(remote: RemoteCache, spec: BaseSpec, tarball: string): void {
   const o = currentOwner();
-  const pin = tarball.replace(/\.tar\.zst$/, `.pin-${o.pid}-${o.start}.tar.zst`);
+  const pin = tarball.replace(/\.tar\.zst$/, `.push.kiln-part-${o.pid}-${o.start}.tar.zst`);
   try {
     fs.linkSync(tarball, pin);
   } catch {

@@ -84,10 +84,12 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     const seconds = (Date.now() - t0) / 1000;
     const kind = (e as { kind?: string }).kind;
     const status = kind === 'interrupted' ? 'interrupted' : 'failed';
+    // What a failed build stored is good and still worth sharing; an interrupted one does not wait for the network
+    // (an upload cut off leaves no manifest, so no entry, in the registry).
+    if (status !== 'interrupted') await remote?.drain();
     log.event({ event: 'build-end', status, seconds, exitCode: status === 'interrupted' ? 130 : kind === 'invalid' ? 2 : 1 });
     throw e;
   } finally {
-    await remote?.drain();
     unlock();
     log.close();
   }

@@ -194,7 +194,7 @@ export class StepCache {
     for (const n of names) {
       if (n.endsWith('.lock')) clearStaleLock(path.join(this.dir, n));
       else if (isLockLeftover(n)) removeLockLeftover(this.dir, n);
-      const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)(?:-[a-z]+)?(?:\.kiln-part-[0-9]+)?$/.exec(n);
+      const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)(?:-[a-z]+)?$/.exec(n);
       if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { force: true });
     }
   }

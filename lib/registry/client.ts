@@ -112,10 +112,12 @@ export class RegistryClient {
     await this.request('PUT', withDigest(at, digest), { ok: [201], body: () => Buffer.alloc(0) });
   }
 
-  /** Streams a blob into `dest`, checking its digest; `dest` appears only when whole and right. Returns its size. */
+  /**
+   * Streams a blob into `dest` (a partial name the caller renames into place), checking its digest; a download that
+   * breaks off or arrives wrong leaves no file. Returns its size.
+   */
   async pullBlob(digest: string, dest: string): Promise<number> {
     const res = await this.request('GET', `/v2/${this.repo.repo}/blobs/${digest}`, { ok: [200] });
-    const part = `${dest}.kiln-part-${process.pid}`;
     const hash = crypto.createHash('sha256');
     let bytes = 0;
     try {
@@ -124,17 +126,17 @@ export class RegistryClient {
         hash.update(d);
         bytes += d.length;
       });
-      await pipeline(body, fs.createWriteStream(part));
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== digest) throw new Error(`${this.name}: blob ${digest} arrived as ${got} (${bytes} bytes): not kept`);
-      fs.renameSync(part, dest);
-      return bytes;
+      await pipeline(body, fs.createWriteStream(dest));
     } catch (e) {
-      if ((e as Error).message.includes('not kept')) throw e;
+      fs.rmSync(dest, { force: true });
       throw new RegistryUnreachable(`${this.name}: download of ${digest} broke off: ${(e as Error).message}`);
-    } finally {
-      fs.rmSync(part, { force: true });
     }
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== digest) {
+      fs.rmSync(dest, { force: true });
+      throw new Error(`${this.name}: blob ${digest} arrived as ${got} (${bytes} bytes): not kept`);
+    }
+    return bytes;
   }
 
   /** The sha256 digest of a file, streamed. */
