@@ -7,6 +7,7 @@ import { planOutlook, statusLine } from '../../build/cache-step.js';
 import { renderSteps } from '../../plan/steps.js';
 import { StepCache } from '../../cache/store.js';
 import { Logger } from '../../log/index.js';
+import { resolveBuildRelease } from '../../build/base-step.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
@@ -19,7 +20,10 @@ export function planCommand(): Command {
     setDebug(config.settings.debug);
     const kind: BuildKind = cmd.opts<{ ramdisk?: boolean }>().ramdisk ? 'ramdisk' : 'disk';
     const plan = makeBuildPlan(config, flavours, kind);
-    const { packages, steps, cache } = await planOutlook(config, plan, new Logger({ json: false, quiet: true }));
+    const quiet = new Logger({ json: false, quiet: true });
+    // The release as a build would resolve it (a suite name's codename from the mirror); unreadable: as given.
+    const resolved = await resolveBuildRelease(config, plan, quiet, { record: false }).catch(() => config);
+    const { packages, steps, cache } = await planOutlook(resolved, plan, quiet);
     if (config.settings.json) {
       const shown = typeof cache === 'string' ? { error: cache } : cache.map(({ inputs: _i, ...rest }) => rest);
       process.stdout.write(`${JSON.stringify({ ...plan, ...(packages ? { packages } : {}), ...(steps ? { steps } : {}), cache: shown }, null, 2)}\n`);

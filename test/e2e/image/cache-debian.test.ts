@@ -30,7 +30,8 @@ writeFlavour(path.join(F, 'cachedeb'), {
   },
 });
 const OUTPUTS = ['qcow2', 'raw', 'tar', 'manifest.json', 'cdx.json'] as const;
-const args = (prefix: string) => ['build', '--json', '-t', 'qcow2,raw,tar', '--image-cache', imageCache, '-o', prefix, 'debian-minimal', 'vm', 'cachedeb'];
+// bookworm (the previous stable, not the default): the suite's one build of Debian 12.
+const args = (prefix: string) => ['build', '--json', '-t', 'qcow2,raw,tar', '--release', 'bookworm', '--image-cache', imageCache, '-o', prefix, 'debian-minimal', 'vm', 'cachedeb'];
 const env = { ELEMENTS_PATH: F, KILN_NO_CACHE: '0' };
 /** sha256 of each output of a build. */
 const digests = (prefix: string): Record<string, string> =>
@@ -61,6 +62,9 @@ test('cold: install and finalise run and are stored (the base tree is its own ca
   expect(cacheStates(r)).toEqual(['root:empty', 'install:miss', 'finalise:miss']);
   expect(buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step)).toEqual(['install', 'finalise']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
+  // --release bookworm builds Debian 12, with bookworm's one-line sources.list.
+  expect(inTar('usr/lib/os-release')).toMatch(/^VERSION_ID="12"$/m);
+  expect(inTar('etc/apt/sources.list')).toMatch(/^deb \S+ bookworm-security main$/m);
   expectNoLeaks(before, work);
   coldListing = listing();
   expect(coldListing.length).toBeGreaterThan(1000);
