@@ -107,7 +107,7 @@ test('offline without network, a step the cache lacks: apt installs the packages
   const miss = path.join(work, 'offline-miss', 'deb');
   fs.mkdirSync(path.dirname(miss), { recursive: true });
   const before = hostState();
-  const r = await kiln(['build', '-t', 'tar', '--offline', '--image-cache', imageCache, '-o', miss, 'debian-minimal', 'vm', 'cachedeb', 'offmiss'], { env, wrap: ['unshare', '-n'] });
+  const r = await kiln(['build', '-t', 'tar', '--offline', '--release', 'bookworm', '--image-cache', imageCache, '-o', miss, 'debian-minimal', 'vm', 'cachedeb', 'offmiss'], { env, wrap: ['unshare', '-n'] });
   expect([r.code, r.stderr.slice(-1500)]).toEqual([2, expect.stringMatching(/kiln: error: --offline: post-install\.d packages: not in the local package cache: (\S+ \(\S+\.deb\), )*cowsay \(cowsay_\S+_all\.deb\)/)]);
   // install.d's packages (the kernel, GRUB, …) came from the archive cache, without a network.
   expect(`${r.stdout}${r.stderr}`).toMatch(/install\.d packages: install .*linux-image-amd64/);
