@@ -6,13 +6,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RemoteCache } from '../cache/remote.js';
 import { currentOwner } from '../namespace/owner.js';
-import { baseKey, basePath, ensureBase, extractBase, readRootfsDecl, type BaseSpec } from '../rootfs/base.js';
+import { baseKey, basePath, configureTreeApt, ensureBase, extractBase, readRootfsDecl, type BaseSpec } from '../rootfs/base.js';
 import { resolveMirrors, type Mirrors } from '../rootfs/mirror.js';
+import { resolveRelease } from '../rootfs/release.js';
 
 /** The mirrors, when some flavour declares a base tree (or the user set one). */
 export function baseMirror(config: BuildConfig, plan: BuildPlan): Mirrors | undefined {
   const needs = plan.flavours.some((f) => f.files.rootfs) || config.settings.mirror !== undefined;
   return needs ? resolveMirrors(config.settings.mirror, config.env) : undefined;
+}
+
+/**
+ * The config with its release resolved against the mirror (lib/rootfs/release.ts) when a flavour declares a
+ * base tree: settings.release becomes the codename (a suite name such as stable is the mirror's codename for
+ * it), and config.release says what was read. Said in the log: a suite name's codename, an expired Release file.
+ */
+export async function resolveBuildRelease(config: BuildConfig, plan: BuildPlan, log: Logger, opts: { record?: boolean } = {}): Promise<BuildConfig> {
+  const mirrors = baseMirror(config, plan);
+  if (!mirrors || !plan.flavours.some((f) => f.files.rootfs)) return config;
+  const s = config.settings;
+  const { release, note } = await resolveRelease({ asked: s.release, mirror: mirrors.mirror, offline: s.offline, cacheDir: s.imageCache, ...opts });
+  if (note) log.info(`kiln: release ${release.asked}: ${note}`);
+  if (release.codename !== release.asked) log.info(`kiln: release ${release.asked} is ${release.codename} (${release.from === 'mirror' ? "the mirror's Release file" : 'as an earlier build read it'})`);
+  if (release.expired) {
+    log.info(`kiln: the mirror's ${release.codename} Release file expired on ${release.validUntil} (Valid-Until; a frozen copy of the archive): apt's Check-Valid-Until is off for this build only, signatures are still checked`);
+  }
+  return Object.freeze({ ...config, settings: Object.freeze({ ...s, release: release.codename }), release });
 }
 
 /** What shapes the base tree: the flavour's rootfs.yaml, the release, the architecture and the mirrors. */
@@ -21,7 +40,7 @@ export function baseSpec(config: BuildConfig, plan: BuildPlan, mirrors: Mirrors 
   if (!decl?.files.rootfs || !mirrors) return undefined;
   const d = readRootfsDecl(decl.files.rootfs, decl.name);
   const s = config.settings;
-  return { ...d, release: s.release, arch: s.arch, mirror: mirrors.mirror, security: mirrors.security, flavour: decl.name };
+  return { ...d, release: s.release, arch: s.arch, mirror: mirrors.mirror, security: mirrors.security, ignoreValidUntil: config.release?.expired ?? false, flavour: decl.name };
 }
 
 export async function makeBaseTree(config: BuildConfig, plan: BuildPlan, root: string, mirrors: Mirrors | undefined, log: Logger, remote?: RemoteCache): Promise<void> {
@@ -36,7 +55,10 @@ export async function makeBaseTree(config: BuildConfig, plan: BuildPlan, root: s
     if (remote && !pulled && (!r.hit || (await remote.holds('base', [baseKey(spec)])).size === 0)) pushBase(remote, spec, r.tarball);
     return r;
   });
-  await log.step('unpack base tree', () => extractBase(tarball, root));
+  await log.step('unpack base tree', async () => {
+    await extractBase(tarball, root);
+    configureTreeApt(root, spec);
+  });
 }
 
 /** A base tree missing here but held by the cache registry: pulled (digest-checked) to where ensureBase finds it. */

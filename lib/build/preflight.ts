@@ -12,6 +12,7 @@ import { run } from '../exec/index.js';
 import { readPackageInstalls } from '../packages/installs.js';
 import { hostArch } from '../config/parse.js';
 import { unameArch } from '../distro/arch.js';
+import { DEBIAN_RELEASE_TABLE, SUITE_AT_WRITING, describeReleases } from '../distro/releases.js';
 import { pkgMaps, svcMap } from './packages.js';
 import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
 
@@ -37,8 +38,8 @@ function firstLine(file: string): string {
   }
 }
 
-/** Debian's codenames and suite names that mmdebstrap can build from a Debian mirror. */
-export const DEBIAN_RELEASES = ['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'sid', 'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable'];
+/** Debian's codenames and suite names kiln builds (lib/distro/releases.ts). */
+export const DEBIAN_RELEASES: readonly string[] = [...DEBIAN_RELEASE_TABLE.map((r) => r.codename), ...Object.keys(SUITE_AT_WRITING)];
 
 /**
  * Whether this host can build `arch`: disk images boot with x86 GRUB, so they are amd64 only; a tree of
@@ -64,7 +65,7 @@ export async function preflight(plan: BuildPlan, release: string, arch: string =
   const archProblem = architectureProblem({ arch, host: hostArch(), disk, runsInTree, binfmt: binfmtRegistered });
   if (archProblem) throw invalid(archProblem);
   if (base && !DEBIAN_RELEASES.includes(release)) {
-    throw invalid(`release "${release}" (--release / DIB_RELEASE) is not a Debian release that flavour "${base.name}" can build; known: ${DEBIAN_RELEASES.join(', ')}`);
+    throw invalid(`release "${release}" (--release / DIB_RELEASE) is not a Debian release that flavour "${base.name}" can build; supported: ${describeReleases()}`);
   }
   for (const s of plan.skipped) {
     if (s.why === 'not executable' && firstLine(s.path).startsWith('#!')) {

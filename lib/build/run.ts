@@ -22,7 +22,7 @@ import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
 import { PACKAGE_PHASES, phaseSteps } from '../packages/installs.js';
-import { makeBaseTree, baseMirror } from './base-step.js';
+import { makeBaseTree, baseMirror, resolveBuildRelease } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
@@ -46,6 +46,7 @@ import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-st
 import { lockOutput } from './lock.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
+import { removeBuildAptConf } from '../rootfs/base.js';
 
 export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<void> {
   const s = config.settings;
@@ -73,7 +74,8 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   try {
     remote = await openRemote(config, log);
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn({ scope, config, plan, log, specs, remote }));
+    const resolved = await resolveBuildRelease(config, plan, log);
+    const result = await withScope((scope) => buildIn({ scope, config: resolved, plan, log, specs, remote }));
     await remote?.drain();
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
@@ -261,6 +263,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   await runPhase(ctx, phase('cleanup.d'));
   if (hasManifests(plan)) recordDibManifests(dirs.root, manifestImageDir(buildEnv), buildEnv);
   fs.rmSync(hostPath(dirs.root, HOOKS_INSIDE, { keepLast: true }), { recursive: true, force: true });
+  removeBuildAptConf(dirs.root);
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
   const epoch = sourceDateEpoch(buildEnv, dirs.root);

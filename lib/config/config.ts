@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import dotenv from 'dotenv';
 import { invalid } from '../errors/index.js';
+import type { ResolvedRelease } from '../distro/releases.js';
 import { SETTINGS, type BuildSettings, type Setting, type SettingKey } from './settings.js';
 
 /** What the command line gave for one setting: a string value, or true for a switch. */
@@ -13,6 +14,8 @@ export interface BuildConfig {
   readonly envFile: string | undefined;
   /** The command line after the command's name, as given (diskimage-builder's DIB_ARGS). */
   readonly args?: readonly string[];
+  /** The release as the build resolved it against the mirror (settings.release is then its codename). */
+  readonly release?: ResolvedRelease;
 }
 
 /** Reads a dotenv file; an unreadable or missing file is bad input. */

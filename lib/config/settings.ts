@@ -4,6 +4,7 @@ import type { Format } from '../output/formats.js';
 import type { RegistryMode } from '../cache/remote.js';
 import { parseRepoRef, type RepoRef } from '../registry/ref.js';
 import { hostArch, parseArch, parseBool, parseChoice, parseFormats, parseList, parseSize } from './parse.js';
+import { DEFAULT_RELEASE } from '../distro/releases.js';
 
 /**
  * The one settings table: each row is a flag, its environment variable, its default, its help and its
@@ -95,7 +96,7 @@ export const SETTINGS: readonly Setting[] = [
   setting({ key: 'json', flags: '--json', help: 'machine-readable output (events, one JSON object a line)', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'dryRun', flags: '--dry-run', help: 'print the plan and stop', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'debug', flags: '--debug', env: 'KILN_DEBUG', help: 'show stack traces and debug logs', default: () => false, switchValue: true, parse: parseBool }),
-  setting({ key: 'release', flags: '--release <name>', env: 'DIB_RELEASE', help: 'distribution release', default: () => 'bookworm', parse: text }),
+  setting({ key: 'release', flags: '--release <name>', env: 'DIB_RELEASE', help: 'distribution release: a codename (bookworm, trixie, sid, …) or a suite name (stable, testing, unstable, oldstable)', default: () => DEFAULT_RELEASE, parse: text }),
   setting({ key: 'mirror', flags: '--mirror <url>', env: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror (default: the host's apt sources)", default: () => undefined, parse: optionalText }),
   setting({ key: 'elementsPath', flags: '--elements-path <dirs>', env: 'ELEMENTS_PATH', help: 'colon-separated flavour directories searched before kiln\'s own', default: () => undefined, parse: optionalText }),
   setting({

@@ -11,6 +11,8 @@ import { failed, invalid } from '../errors/index.js';
 import { hasCommand, run } from '../exec/index.js';
 import type { Logger } from '../log/index.js';
 import { currentOwner } from '../namespace/owner.js';
+import { debianRelease, releaseSuites } from '../distro/releases.js';
+import { existsInTree, hostPath, writeInTree } from './paths.js';
 
 export interface RootfsDecl {
   readonly family: 'apt';
@@ -24,6 +26,8 @@ export interface BaseSpec extends RootfsDecl {
   readonly arch: string;
   readonly mirror: string;
   readonly security: string | undefined;
+  /** The mirror's Release file has expired (a frozen copy): apt's Check-Valid-Until is off for this build. */
+  readonly ignoreValidUntil?: boolean;
 }
 
 /** Reads and checks a flavour's rootfs.yaml. */
@@ -57,19 +61,56 @@ export function baseKey(spec: BaseSpec): string {
     security: spec.security ?? null,
     components: [...spec.components].sort(),
     include: [...spec.include].sort(),
+    ...(spec.ignoreValidUntil ? { ignoreValidUntil: true } : {}),
   });
   return crypto.createHash('sha256').update(canonical).digest('hex').slice(0, 24);
 }
 
-/** apt source lines for the base tree (main archive, updates, security when known). */
+/** The base tree's apt sources: the archive (the release and its updates) and the security archive when known. */
+export function aptSources(spec: BaseSpec): { uri: string; suites: string[]; components: readonly string[] }[] {
+  const suites = releaseSuites(spec.release);
+  const out = [{ uri: spec.mirror, suites: suites.main, components: spec.components }];
+  if (spec.security && suites.security) out.push({ uri: spec.security, suites: [suites.security], components: spec.components });
+  return out;
+}
+
+/** apt source lines for the base tree, one-line style (what mmdebstrap and bookworm's sources.list take). */
 export function sourceLines(spec: BaseSpec): string[] {
-  const comps = spec.components.join(' ');
-  const lines = [`deb ${spec.mirror} ${spec.release} ${comps}`];
-  if (!['sid', 'unstable'].includes(spec.release)) {
-    lines.push(`deb ${spec.mirror} ${spec.release}-updates ${comps}`);
-    if (spec.security) lines.push(`deb ${spec.security} ${spec.release}-security ${comps}`);
+  return aptSources(spec).flatMap((s) => s.suites.map((suite) => `deb ${s.uri} ${suite} ${s.components.join(' ')}`));
+}
+
+/** The same sources in deb822 style (trixie's /etc/apt/sources.list.d/debian.sources), signed by `keyring` when given. */
+export function deb822Sources(spec: BaseSpec, keyring: string | undefined): string {
+  return aptSources(spec)
+    .map((s) => [`Types: deb`, `URIs: ${s.uri}`, `Suites: ${s.suites.join(' ')}`, `Components: ${s.components.join(' ')}`, ...(keyring ? [`Signed-By: ${keyring}`] : [])].join('\n'))
+    .join('\n\n')
+    .concat('\n');
+}
+
+/** apt's configuration file that turns Check-Valid-Until off while a tree of an expired release is built. */
+export const VALID_UNTIL_CONF = '/etc/apt/apt.conf.d/00kiln-check-valid-until';
+
+/**
+ * Gives an unpacked base tree the apt configuration of its release: the sources as the release's own installer
+ * writes them (deb822 debian.sources from trixie on, else sources.list), and, for an expired Release file,
+ * Check-Valid-Until off until the build ends (removeBuildAptConf).
+ */
+export function configureTreeApt(root: string, spec: BaseSpec): void {
+  if (debianRelease(spec.release)?.sources === 'deb822') {
+    const keyring = ['/usr/share/keyrings/debian-archive-keyring.pgp', '/usr/share/keyrings/debian-archive-keyring.gpg'].find((k) => existsInTree(root, k));
+    fs.rmSync(hostPath(root, '/etc/apt/sources.list', { keepLast: true }), { force: true });
+    writeInTree(root, '/etc/apt/sources.list.d/debian.sources', deb822Sources(spec, keyring));
+  } else {
+    writeInTree(root, '/etc/apt/sources.list', `${sourceLines(spec).join('\n')}\n`);
   }
-  return lines;
+  if (spec.ignoreValidUntil) {
+    writeInTree(root, VALID_UNTIL_CONF, '// kiln: the mirror\'s Release file has expired (a frozen copy); removed before the image is written\nAcquire::Check-Valid-Until "false";\n');
+  }
+}
+
+/** Removes what configureTreeApt set for the build only (before the outputs are written). */
+export function removeBuildAptConf(root: string): void {
+  fs.rmSync(hostPath(root, VALID_UNTIL_CONF, { keepLast: true }), { force: true });
 }
 
 export function basePath(cacheDir: string, spec: BaseSpec): string {
@@ -109,6 +150,8 @@ async function createBase(spec: BaseSpec, out: string, log: Logger): Promise<voi
         '--mode=root',
         '--format=tar',
         '--skip=cleanup/apt/lists',
+        // An expired Release file (a frozen mirror): apt's Valid-Until check off while mmdebstrap runs, not kept in the tree.
+        ...(spec.ignoreValidUntil ? ['--aptopt=Acquire::Check-Valid-Until "false"', '--customize-hook=rm -f "$1/etc/apt/apt.conf.d/99mmdebstrap"'] : []),
         ...(spec.include.length > 0 ? [`--include=${spec.include.join(',')}`] : []),
         spec.release,
         out,
@@ -122,7 +165,6 @@ async function createBase(spec: BaseSpec, out: string, log: Logger): Promise<voi
   const dir = `${out}.d`;
   try {
     await run('debootstrap', [`--variant=${spec.variant}`, `--arch=${spec.arch}`, `--components=${spec.components.join(',')}`, ...(spec.include.length > 0 ? [`--include=${spec.include.join(',')}`] : []), spec.release, dir, spec.mirror], { onLine, label: 'debootstrap' });
-    fs.writeFileSync(path.join(dir, 'etc/apt/sources.list'), `${sourceLines(spec).join('\n')}\n`);
     await run('tar', ['--zstd', '--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', dir, '-cf', out, '.'], { label: 'tar' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

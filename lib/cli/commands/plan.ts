@@ -8,6 +8,7 @@ import { renderSteps } from '../../plan/steps.js';
 import { StepCache } from '../../cache/store.js';
 import { refText } from '../../registry/ref.js';
 import { Logger } from '../../log/index.js';
+import { resolveBuildRelease } from '../../build/base-step.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
@@ -20,7 +21,10 @@ export function planCommand(): Command {
     setDebug(config.settings.debug);
     const kind: BuildKind = cmd.opts<{ ramdisk?: boolean }>().ramdisk ? 'ramdisk' : 'disk';
     const plan = makeBuildPlan(config, flavours, kind);
-    const { packages, steps, cache } = await planOutlook(config, plan, new Logger({ json: false, quiet: true }));
+    const quiet = new Logger({ json: false, quiet: true });
+    // The release as a build would resolve it (a suite name's codename from the mirror); unreadable: as given.
+    const resolved = await resolveBuildRelease(config, plan, quiet, { record: false }).catch(() => config);
+    const { packages, steps, cache } = await planOutlook(resolved, plan, quiet);
     // The plan reads no registry: the build looks the steps that miss here up there.
     const s = config.settings;
     const registry = s.cacheRegistry && s.cache ? { registry: refText(s.cacheRegistry), mode: s.cacheRegistryMode } : undefined;

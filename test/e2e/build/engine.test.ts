@@ -80,7 +80,7 @@ test('hooks see the documented environment, environment.d and the caller\'s DIB_
   for (const r of records) {
     const env = Object.fromEntries(r.slice(3).map((kv) => kv.split('=') as [string, string]));
     expect(env.ARCH).toBe('amd64');
-    expect(env.DIB_RELEASE).toBe('bookworm');
+    expect(env.DIB_RELEASE).toBe('trixie');
     expect(env.IMAGE_ELEMENT).toBe('debian-minimal recorder');
     expect(env.FROM_ENV_D).toBe('yes');
     expect(env.DIB_CUSTOM).toBe('passed-through');

@@ -40,7 +40,8 @@ writeFlavour(path.join(F, 'cachedeb'), {
   },
 });
 const OUTPUTS = ['qcow2', 'raw', 'tar', 'manifest.json', 'cdx.json'] as const;
-const args = (prefix: string) => ['build', '--json', '-t', 'qcow2,raw,tar', '--image-cache', imageCache, '-o', prefix, 'debian-minimal', 'vm', 'cachedeb'];
+// bookworm (the previous stable, not the default): the suite's one build of Debian 12.
+const args = (prefix: string) => ['build', '--json', '-t', 'qcow2,raw,tar', '--release', 'bookworm', '--image-cache', imageCache, '-o', prefix, 'debian-minimal', 'vm', 'cachedeb'];
 const env = { ELEMENTS_PATH: F, KILN_NO_CACHE: '0' };
 /** sha256 of each output of a build. */
 const digests = (prefix: string): Record<string, string> =>
@@ -73,6 +74,9 @@ test('cold (builder A, with the cache registry): install and finalise run and ar
   const pushed = buildEvents(r).filter((e) => e.event === 'cache-push');
   expect(pushed.map((e) => `${e.kind}:${e.failed ?? 'ok'}`).sort()).toEqual(['base:ok', 'step:ok', 'step:ok']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
+  // --release bookworm builds Debian 12, with bookworm's one-line sources.list.
+  expect(inTar('usr/lib/os-release')).toMatch(/^VERSION_ID="12"$/m);
+  expect(inTar('etc/apt/sources.list')).toMatch(/^deb \S+ bookworm-security main$/m);
   expectNoLeaks(before, work);
   coldListing = listing();
   expect(coldListing.length).toBeGreaterThan(1000);
@@ -128,7 +132,7 @@ test('offline without network, a step the cache lacks: apt installs the packages
   const miss = path.join(work, 'offline-miss', 'deb');
   fs.mkdirSync(path.dirname(miss), { recursive: true });
   const before = hostState();
-  const r = await kiln(['build', '-t', 'tar', '--offline', '--image-cache', imageCache, '-o', miss, 'debian-minimal', 'vm', 'cachedeb', 'offmiss'], { env, wrap: ['unshare', '-n'] });
+  const r = await kiln(['build', '-t', 'tar', '--offline', '--release', 'bookworm', '--image-cache', imageCache, '-o', miss, 'debian-minimal', 'vm', 'cachedeb', 'offmiss'], { env, wrap: ['unshare', '-n'] });
   expect([r.code, r.stderr.slice(-1500)]).toEqual([2, expect.stringMatching(/kiln: error: --offline: post-install\.d packages: not in the local package cache: (\S+ \(\S+\.deb\), )*cowsay \(cowsay_\S+_all\.deb\)/)]);
   // install.d's packages (the kernel, GRUB, …) came from the archive cache, without a network.
   expect(`${r.stdout}${r.stderr}`).toMatch(/install\.d packages: install .*linux-image-amd64/);

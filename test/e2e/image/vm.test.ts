@@ -50,6 +50,21 @@ test('the tar lists the tree', () => {
   expect(sh('tar', ['-tf', `${img}.tar`]).stdout).toContain('./etc/os-release');
 });
 
+test('no release named: Debian 13 (trixie), its apt sources in deb822 with the updates and security suites, nothing of the build in apt', () => {
+  const inTar = (f: string) => sh('tar', ['-xOf', `${img}.tar`, f]).stdout;
+  // /etc/os-release is a link to /usr/lib/os-release; the manifest reads it as the image does.
+  expect(inTar('./usr/lib/os-release')).toMatch(/^VERSION_ID="13"$/m);
+  expect(inTar('./usr/lib/os-release')).toMatch(/^VERSION_CODENAME=trixie$/m);
+  expect(JSON.parse(fs.readFileSync(`${img}.manifest.json`, 'utf8')).os.versionId).toBe('13');
+  const sources = inTar('./etc/apt/sources.list.d/debian.sources');
+  expect(sources).toMatch(/^Suites: trixie trixie-updates$/m);
+  expect(sources).toMatch(/^Suites: trixie-security$/m);
+  expect(sources).toMatch(/^Signed-By: \/usr\/share\/keyrings\/debian-archive-keyring\.(pgp|gpg)$/m);
+  const files = sh('tar', ['-tf', `${img}.tar`]).stdout;
+  expect(files).not.toMatch(/^\.\/etc\/apt\/sources\.list$/m);
+  expect(files).not.toMatch(/00kiln-check-valid-until|99mmdebstrap/);
+});
+
 test('--checksum wrote .md5 and .sha256 that verify', () => {
   for (const ext of ['qcow2', 'tar']) {
     // The files name the image by its basename, so they verify from the image's directory.

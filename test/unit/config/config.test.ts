@@ -11,7 +11,7 @@ describe('resolveConfig', () => {
   test('defaults', () => {
     const c = resolveConfig(none, {});
     expect(c.settings.types).toEqual(['qcow2']);
-    expect(c.settings.release).toBe('bookworm');
+    expect(c.settings.release).toBe('trixie');
     // kiln's default operating system, chosen by the kind of build (defaultOperatingSystem).
     expect(c.settings.defaultOs).toBeUndefined();
     expect(c.settings.tmpfs).toBe(true);
