@@ -251,6 +251,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
           tree: dirs.root,
           workDir: dirs.image,
           layout: disk.layout,
+          arch: s.arch,
           rootLabel: env.DIB_ROOT_LABEL,
           seed: fingerprint,
           epoch: epoch.seconds,

@@ -47,6 +47,23 @@ describe('renderDefaultGrub keeps the serial console for update-grub', () => {
   });
 });
 
+describe('arm64: the serial console is ttyAMA0, GRUB on the firmware console (no x86 COM1)', () => {
+  const console = { kernel: 'console=ttyAMA0,115200', grubSerial: false };
+  const arm = { version: '6.1.0-50-arm64', vmlinuz: '/boot/vmlinuz-6.1.0-50-arm64', initrd: '/boot/initrd.img-6.1.0-50-arm64' };
+  test('grub.cfg', () => {
+    const cfg = renderGrubCfg({ rootUuid, kernel: arm, console }).split('\n');
+    expect(cfg).toContain(`\tlinux /boot/vmlinuz-6.1.0-50-arm64 root=UUID=${rootUuid} ro console=ttyAMA0,115200`);
+    expect(cfg).toContain('terminal_output console');
+    expect(cfg.filter((l) => /serial|ttyS0|tty0/.test(l))).toEqual([]);
+  });
+  test('/etc/default/grub', () => {
+    const text = renderDefaultGrub({ console }).split('\n');
+    expect(text).toContain('GRUB_CMDLINE_LINUX="console=ttyAMA0,115200"');
+    expect(text).toContain('GRUB_TERMINAL=console');
+    expect(text.filter((l) => l.startsWith('GRUB_SERIAL_COMMAND'))).toEqual([]);
+  });
+});
+
 describe('findKernel', () => {
   let tree: string;
   beforeEach(() => {
