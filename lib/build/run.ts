@@ -72,7 +72,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
     const result = await withScope((scope) => buildIn({ scope, config, plan, log, specs }));
     log.printSlowest();
-    if (s.boot) await bootBuilt(result, s.output, log);
+    if (s.boot) await bootBuilt(result, s.output, log, s.arch);
     const seconds = (Date.now() - t0) / 1000;
     log.info(`kiln: done in ${seconds.toFixed(1)} s`);
     log.event({ event: 'build-end', status: 'ok', seconds, exitCode: 0 });
