@@ -23,8 +23,8 @@ export function grubModules(platform: GrubPlatform): string[] {
     case 'x86_64-efi':
       return [...COMMON_MODULES, 'fat', 'efi_gop', 'all_video', 'gfxterm'];
     case 'arm64-efi':
-      // Debian's arm64 kernels are gzip-compressed: GRUB's linux loader unpacks them through gzio.
-      return [...COMMON_MODULES, 'fat', 'gzio'];
+      // Debian's arm64 kernel is an EFI-stub Image: GRUB's linux loader starts it through the firmware; no video modules.
+      return [...COMMON_MODULES, 'fat'];
   }
 }
 
