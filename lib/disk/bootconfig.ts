@@ -35,7 +35,9 @@ const X86_CONSOLE = { kernel: KERNEL_CONSOLE, grubSerial: true } as const;
 export function renderFstab(c: Pick<BootConfig, 'rootUuid' | 'espUuid'>): string {
   const lines = ['# /etc/fstab: written by kiln; filesystems by UUID.', '# <file system> <mount point> <type> <options> <dump> <pass>'];
   lines.push(`UUID=${c.rootUuid} / ext4 errors=remount-ro 0 1`);
-  if (c.espUuid !== undefined) lines.push(`UUID=${c.espUuid} /boot/efi vfat umask=0077 0 2`);
+  // nofail: the system runs without its ESP, so a slow or missing one never holds the boot in emergency mode (under
+  // emulation udev announced it after systemd's 90 s device timeout, measured with an arm64 image).
+  if (c.espUuid !== undefined) lines.push(`UUID=${c.espUuid} /boot/efi vfat umask=0077,nofail 0 2`);
   return `${lines.join('\n')}\n`;
 }
 

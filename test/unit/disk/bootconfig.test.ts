@@ -9,7 +9,7 @@ const rootUuid = '2f1c8f0e-5d0e-4a47-9f3b-1d0c7b7f0a11';
 describe('renderFstab', () => {
   test.each([
     [{ rootUuid }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`]],
-    [{ rootUuid, espUuid: 'AB29-A743' }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`, 'UUID=AB29-A743 /boot/efi vfat umask=0077 0 2']],
+    [{ rootUuid, espUuid: 'AB29-A743' }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`, 'UUID=AB29-A743 /boot/efi vfat umask=0077,nofail 0 2']],
   ])('%j', (c, entries) => {
     const lines = renderFstab(c).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(lines).toEqual(entries);
