@@ -72,9 +72,10 @@ export function defaultCpuModel(accel: Accel): string {
  */
 export const DEFAULT_TCG_THREAD: TcgThread = 'single';
 
-function accelArgs(plan: Pick<QemuPlan, 'accel' | 'cpuModel' | 'tcgThread'>): string[] {
+function accelArgs(plan: Pick<QemuPlan, 'accel' | 'cpuModel' | 'tcgThread' | 'arch'>): string[] {
   const accel = plan.accel === 'tcg' ? `tcg,thread=${plan.tcgThread ?? DEFAULT_TCG_THREAD}` : plan.accel;
-  return ['-accel', accel, '-cpu', plan.cpuModel ?? defaultCpuModel(plan.accel)];
+  const model = plan.cpuModel ?? (plan.accel === 'tcg' ? machineFor(plan.arch ?? 'amd64').tcgCpu : defaultCpuModel(plan.accel));
+  return ['-accel', accel, '-cpu', model];
 }
 
 export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): string[] {

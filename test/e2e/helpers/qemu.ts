@@ -64,7 +64,7 @@ function sshArgs(port: number, user: string, key: string, command: string): stri
 export function arm64MachineArgs(varsCopy: string): string[] {
   fs.copyFileSync('/usr/share/AAVMF/AAVMF_VARS.fd', varsCopy);
   return [
-    '-machine', 'virt', '-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2',
+    '-machine', 'virt', '-accel', 'tcg', '-cpu', 'cortex-a57', '-m', '1024', '-smp', '2',
     '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd',
     '-drive', `if=pflash,format=raw,unit=1,file=${varsCopy}`,
   ];
