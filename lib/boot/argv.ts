@@ -1,11 +1,13 @@
 /** QEMU's command line, as a pure function of what was decided (accelerator, formats, ports, files). */
+import { machineFor, type BootArch } from './machine.js';
 import type { Accel, Disk, DiskInterface, TcgThread } from './types.js';
 
-export const QEMU = 'qemu-system-x86_64';
-export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE.fd';
-export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS.fd';
+/** The emulator of this host's own architecture (amd64): the accelerator probe runs it. */
+export const QEMU = machineFor('amd64').qemu;
 
 export interface QemuPlan {
+  /** The guest's architecture (default amd64): the emulator and machine (lib/boot/machine). */
+  readonly arch?: BootArch;
   readonly accel: Accel;
   readonly memoryMb: number;
   readonly cpus: number;
@@ -35,11 +37,19 @@ export function escapeOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
-/** The kernel command line: the user's, plus console=ttyS0 (kiln reads the serial console) unless it names a console. */
-export function kernelCommandLine(append: string | undefined): string {
+/**
+ * The kernel command line: the user's, plus console=ttyS0 (kiln reads the serial console; arm64's virt machine:
+ * ttyAMA0) unless it names a console.
+ */
+export function kernelCommandLine(append: string | undefined, serial = 'ttyS0'): string {
   const user = (append ?? '').trim();
   if (/(^|\s)console=/.test(user)) return user;
-  return user === '' ? 'console=ttyS0' : `console=ttyS0 ${user}`;
+  return user === '' ? `console=${serial}` : `console=${serial} ${user}`;
+}
+
+/** The emulator that runs a plan. */
+export function qemuBinary(plan: Pick<QemuPlan, 'arch'>): string {
+  return machineFor(plan.arch ?? 'amd64').qemu;
 }
 
 /** The CPU model TCG guests get unless told otherwise (see the README's "Booting under TCG"). */
@@ -62,9 +72,10 @@ export function defaultCpuModel(accel: Accel): string {
  */
 export const DEFAULT_TCG_THREAD: TcgThread = 'single';
 
-function accelArgs(plan: Pick<QemuPlan, 'accel' | 'cpuModel' | 'tcgThread'>): string[] {
+function accelArgs(plan: Pick<QemuPlan, 'accel' | 'cpuModel' | 'tcgThread' | 'arch'>): string[] {
   const accel = plan.accel === 'tcg' ? `tcg,thread=${plan.tcgThread ?? DEFAULT_TCG_THREAD}` : plan.accel;
-  return ['-accel', accel, '-cpu', plan.cpuModel ?? defaultCpuModel(plan.accel)];
+  const model = plan.cpuModel ?? (plan.accel === 'tcg' ? machineFor(plan.arch ?? 'amd64').tcgCpu : defaultCpuModel(plan.accel));
+  return ['-accel', accel, '-cpu', model];
 }
 
 export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): string[] {
@@ -74,7 +85,8 @@ export function driveArgs(disk: Disk, iface: DiskInterface, persist: boolean): s
 }
 
 export function qemuArgv(plan: QemuPlan): string[] {
-  const argv = ['-machine', 'q35', ...accelArgs(plan), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
+  const machine = machineFor(plan.arch ?? 'amd64');
+  const argv = ['-machine', machine.machine, ...accelArgs(plan), '-m', String(plan.memoryMb), '-smp', String(plan.cpus)];
   // Serial console on stdout, no display, no monitor; the guest rebooting ends QEMU.
   argv.push('-display', 'none', '-vga', 'none', '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
   argv.push('-monitor', 'none', '-parallel', 'none', '-no-reboot');
@@ -88,7 +100,10 @@ export function qemuArgv(plan: QemuPlan): string[] {
     argv.push('-append', plan.kernel.append);
   }
   for (const disk of plan.disks) argv.push(...driveArgs(disk, plan.diskInterface, plan.persist));
-  if (plan.cdrom !== undefined) argv.push('-drive', `file=${escapeOptionValue(plan.cdrom)},format=raw,media=cdrom,readonly=on`);
+  if (plan.cdrom !== undefined) {
+    const where = machine.cdromInterface === 'ide' ? 'media=cdrom' : 'if=virtio';
+    argv.push('-drive', `file=${escapeOptionValue(plan.cdrom)},format=raw,${where},readonly=on`);
+  }
   // User-mode networking; SSH reachable from this host only.
   if (plan.netCapture === undefined) argv.push('-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${plan.sshPort}-:22`);
   else {

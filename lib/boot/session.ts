@@ -10,7 +10,7 @@ import { failed, interrupted } from '../errors/index.js';
 import { cancelSignal } from '../exec/cancel.js';
 import { startProcess, type ExitInfo, type LongProcess } from '../exec/spawn.js';
 import type { Scope } from '../scope/index.js';
-import { QEMU, qemuArgv, type QemuPlan } from './argv.js';
+import { qemuArgv, qemuBinary, type QemuPlan } from './argv.js';
 import { cleanLine, recognizeLine } from './console.js';
 import { requestPowerdown } from './qmp.js';
 import type { Fatal, Milestone } from './types.js';
@@ -66,7 +66,8 @@ export function startSession(plan: QemuPlan, scope: Scope, opts: StartSessionOpt
     logOpen = false;
     fs.closeSync(log);
   });
-  write(`# ${[QEMU, ...argv].join(' ')}\n`);
+  const qemu = qemuBinary(plan);
+  write(`# ${[qemu, ...argv].join(' ')}\n`);
   const listeners = new Set<() => void>();
   const notify = () => {
     for (const l of [...listeners]) l();
@@ -87,7 +88,7 @@ export function startSession(plan: QemuPlan, scope: Scope, opts: StartSessionOpt
       if (!seen.has(m)) seen.set(m, elapsed());
     },
     until: (check, deadline) => waitUntil(listeners, check, deadline),
-    proc: startProcess(QEMU, argv, {
+    proc: startProcess(qemu, argv, {
       partialLineMs: 250,
       onLine: (raw, stream) => {
         const at = elapsed();
@@ -154,7 +155,7 @@ export function qemuExitMessage(info: ExitInfo | undefined, stderrTail: readonly
   if (info?.error) return info.error;
   const how = info?.signal ? `was killed by ${info.signal}` : `exited ${info?.exitCode ?? '?'}`;
   const why = stderrTail.filter((l) => l.trim() !== '' && !/warning:/.test(l)).pop();
-  return `QEMU ${how}${why ? `: ${why.replace(/^qemu-system-x86_64: /, '')}` : ''}`;
+  return `QEMU ${how}${why ? `: ${why.replace(/^qemu-system-[a-z0-9_]+: /, '')}` : ''}`;
 }
 
 export function requireQemuStarted(session: Session): void {

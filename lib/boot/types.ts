@@ -36,6 +36,8 @@ export interface BootOptions {
   /** Kernel command line; `console=ttyS0` is added unless it names a console. */
   readonly append?: string;
   readonly efi?: boolean;
+  /** The guest's architecture (default: the build manifest beside the image, else the host's). */
+  readonly arch?: string;
   /** Accept an image whose backing file (an overlay of a trusted image) is itself a self-contained image. */
   readonly allowBackingFile?: boolean;
   /** Write through to the image (default: the image is never modified, `-snapshot`). */

@@ -19,8 +19,9 @@ export interface Built {
   readonly ramdisk?: { readonly kernel: string; readonly initramfs: string };
 }
 
-export async function bootBuilt(result: Built, name: string, log: Logger): Promise<void> {
-  if (result.ramdisk) return bootRamdisk(result.ramdisk, name, log);
+/** `arch`: the build's architecture, the machine the ramdisk boots on (a disk's is read from its manifest). */
+export async function bootBuilt(result: Built, name: string, log: Logger, arch: string): Promise<void> {
+  if (result.ramdisk) return bootRamdisk(result.ramdisk, name, log, arch);
   const disk = result.outputs.find((o) => o.format === 'qcow2') ?? result.outputs.find((o) => formatKind(o.format) === 'disk');
   if (!disk) throw failed('--boot: this build wrote no disk image to boot (add a qcow2 or raw output)');
   const image = path.resolve(disk.path);
@@ -63,10 +64,10 @@ export async function copyToDevice(raw: string, device: string): Promise<void> {
 }
 
 /** A ramdisk proves itself by reaching its /init (kiln's default part prints a recognisable line). */
-async function bootRamdisk(r: { kernel: string; initramfs: string }, name: string, log: Logger): Promise<void> {
+async function bootRamdisk(r: { kernel: string; initramfs: string }, name: string, log: Logger, arch: string): Promise<void> {
   const consoleLog = `${path.resolve(name)}.console.log`;
   log.info(`▶ boot ${r.kernel} + ${r.initramfs} in QEMU; console log: ${consoleLog}`);
-  const report = await bootImage({ kernel: path.resolve(r.kernel), initrd: path.resolve(r.initramfs), expect: /^kiln ramdisk: init on kernel /, timeoutS: 300, consoleLog });
+  const report = await bootImage({ kernel: path.resolve(r.kernel), initrd: path.resolve(r.initramfs), arch, expect: /^kiln ramdisk: init on kernel /, timeoutS: 300, consoleLog });
   for (const line of formatReport(report).split('\n')) log.info(`  ${line}`);
   if (!report.ok) throw failed(`--boot: the ramdisk did not reach its init: ${report.message}`, { detail: `console log: ${consoleLog}` });
 }

@@ -18,7 +18,8 @@ export interface DiskDecl {
 
 export function readDiskDecl(plan: BuildPlan, config: BuildConfig): DiskDecl {
   let bootloader: 'grub' | undefined;
-  let layout: 'mbr' | 'efi' = config.settings.blockDevice;
+  // arm64 boots with UEFI only: its disks are GPT with an EFI system partition whatever DIB_BLOCK_DEVICE says.
+  let layout: 'mbr' | 'efi' = config.settings.arch === 'arm64' ? 'efi' : config.settings.blockDevice;
   const from: string[] = [];
   for (const f of plan.flavours) {
     const file = `${f.dir}/disk.yaml`;

@@ -5,6 +5,7 @@ import { builtinFlavoursDir } from '../flavours/discover.js';
 import { baseElementDir } from '../hooks/shell-library.js';
 import { dibEnvText } from '../output/dib-manifests.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import { hostArch } from '../config/parse.js';
 
 export interface BuildDirs {
   readonly work: string;
@@ -29,6 +30,8 @@ export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, m
     IMAGE_ELEMENT_YAML: JSON.stringify(Object.fromEntries(plan.flavours.map((f) => [f.name, f.dir]))),
     ELEMENTS_PATH: plan.searchPaths.join(':'),
     ARCH: s.arch,
+    // The host's architecture: a hook can tell a tree whose programs run under emulation (qemu-user).
+    KILN_HOST_ARCH: hostArch(),
     DIB_RELEASE: s.release,
     DIB_IMAGE_CACHE: s.imageCache,
     DIB_OFFLINE: s.offline ? '1' : '',

@@ -14,7 +14,7 @@ import { hostArch } from '../config/parse.js';
 import { unameArch } from '../distro/arch.js';
 import { DEBIAN_RELEASE_TABLE, SUITE_AT_WRITING, describeReleases } from '../distro/releases.js';
 import { pkgMaps, svcMap } from './packages.js';
-import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
+import type { BuildPlan } from '../plan/build-plan.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash']);
 
@@ -41,28 +41,36 @@ function firstLine(file: string): string {
 /** Debian's codenames and suite names kiln builds (lib/distro/releases.ts). */
 export const DEBIAN_RELEASES: readonly string[] = [...DEBIAN_RELEASE_TABLE.map((r) => r.codename), ...Object.keys(SUITE_AT_WRITING)];
 
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+
+/** The architectures kiln builds: their trees, disks (GRUB for x86 BIOS/EFI, for arm64 EFI) and boots. */
+export const SUPPORTED_ARCHES = ['amd64', 'arm64'] as const;
+
 /**
- * Whether this host can build `arch`: disk images boot with x86 GRUB, so they are amd64 only; a tree of
- * another architecture than the host's runs its programs (package scripts, chroot hooks) through a binfmt
- * handler (Debian's qemu-user-static). Undefined when it can; else the error, before anything is built.
+ * Whether this host can build `arch`: kiln builds SUPPORTED_ARCHES only (others are refused whatever the
+ * output); a tree of another architecture than the host's runs its programs (package scripts, chroot hooks)
+ * through a binfmt handler (Debian's qemu-user-static with binfmt-support). Undefined when it can; else the
+ * error, before anything is built.
  */
-export function architectureProblem(o: { arch: string; host: string; disk: boolean; runsInTree: boolean; binfmt: (uname: string) => boolean }): string | undefined {
-  if (o.disk && o.arch !== 'amd64') {
-    return `-a ${o.arch}: kiln makes disk images (qcow2, raw, vhd, vmdk) for amd64 only (they boot with x86 GRUB); for ${o.arch}, build -t tar, tgz or squashfs, or a ramdisk`;
+export function architectureProblem(o: { arch: string; host: string; runsInTree: boolean; binfmt: (uname: string) => boolean }): string | undefined {
+  if (!(SUPPORTED_ARCHES as readonly string[]).includes(o.arch)) {
+    return `-a ${o.arch}: kiln builds images for ${SUPPORTED_ARCHES.join(' and ')} only (supported: ${SUPPORTED_ARCHES.join(', ')})`;
   }
   if (o.arch !== o.host && o.runsInTree && !o.binfmt(unameArch(o.arch))) {
-    return `-a ${o.arch}: this ${o.host} host cannot run ${o.arch} programs in the tree (no binfmt handler for ${unameArch(o.arch)}); install qemu-user-static, or build for ${o.host}`;
+    return (
+      `-a ${o.arch}: this ${o.host} host cannot run ${o.arch} programs in the tree (no binfmt handler for ${unameArch(o.arch)}): ` +
+      `install the Debian packages qemu-user-static and binfmt-support, with binfmt_misc mounted at ${BINFMT_DIR}, or build for ${o.host}`
+    );
   }
   return undefined;
 }
 
-const binfmtRegistered = (uname: string) => fs.existsSync(`/proc/sys/fs/binfmt_misc/qemu-${uname}`);
+const binfmtRegistered = (uname: string) => fs.existsSync(`${BINFMT_DIR}/qemu-${uname}`);
 
 export async function preflight(plan: BuildPlan, release: string, arch: string = hostArch()): Promise<void> {
   const base = plan.flavours.find((f) => f.files.rootfs);
-  const disk = diskOutputs(plan).length > 0;
   const runsInTree = base !== undefined || plan.phases.some((p) => p.where === 'chroot' && p.runs && p.hooks.length > 0) || plan.flavours.some((f) => f.files.packageInstalls);
-  const archProblem = architectureProblem({ arch, host: hostArch(), disk, runsInTree, binfmt: binfmtRegistered });
+  const archProblem = architectureProblem({ arch, host: hostArch(), runsInTree, binfmt: binfmtRegistered });
   if (archProblem) throw invalid(archProblem);
   if (base && !DEBIAN_RELEASES.includes(release)) {
     throw invalid(`release "${release}" (--release / DIB_RELEASE) is not a Debian release that flavour "${base.name}" can build; supported: ${describeReleases()}`);

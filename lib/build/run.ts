@@ -78,7 +78,7 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     const result = await withScope((scope) => buildIn({ scope, config: resolved, plan, log, specs, remote }));
     await remote?.drain();
     log.printSlowest();
-    if (s.boot) await bootBuilt(result, s.output, log);
+    if (s.boot) await bootBuilt(result, s.output, log, s.arch);
     const seconds = (Date.now() - t0) / 1000;
     log.info(`kiln: done in ${seconds.toFixed(1)} s`);
     log.event({ event: 'build-end', status: 'ok', seconds, exitCode: 0 });
@@ -282,6 +282,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
           tree: dirs.root,
           workDir: dirs.image,
           layout: disk.layout,
+          arch: s.arch,
           rootLabel: env.DIB_ROOT_LABEL,
           seed: fingerprint,
           epoch: epoch.seconds,

@@ -8,6 +8,7 @@ import { failed } from '../errors/index.js';
 import { hostPath, writeInTree } from '../rootfs/paths.js';
 
 export const SERIAL_COMMAND = 'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1';
+/** x86's consoles (amd64's platform): the screen and COM1. */
 export const KERNEL_CONSOLE = 'console=tty0 console=ttyS0,115200';
 export const GRUB_TIMEOUT = 1;
 
@@ -25,27 +26,32 @@ export interface BootConfig {
   readonly kernel: Kernel;
   /** Extra kernel command-line words. */
   readonly cmdline?: readonly string[];
+  /** The architecture's consoles (lib/disk/platform); default x86's: the screen and COM1, GRUB on both. */
+  readonly console?: { readonly kernel: string; readonly grubSerial: boolean };
 }
+
+const X86_CONSOLE = { kernel: KERNEL_CONSOLE, grubSerial: true } as const;
 
 export function renderFstab(c: Pick<BootConfig, 'rootUuid' | 'espUuid'>): string {
   const lines = ['# /etc/fstab: written by kiln; filesystems by UUID.', '# <file system> <mount point> <type> <options> <dump> <pass>'];
   lines.push(`UUID=${c.rootUuid} / ext4 errors=remount-ro 0 1`);
-  if (c.espUuid !== undefined) lines.push(`UUID=${c.espUuid} /boot/efi vfat umask=0077 0 2`);
+  // nofail: the system runs without its ESP, so a slow or missing one never holds the boot in emergency mode (under
+  // emulation udev announced it after systemd's 90 s device timeout, measured with an arm64 image).
+  if (c.espUuid !== undefined) lines.push(`UUID=${c.espUuid} /boot/efi vfat umask=0077,nofail 0 2`);
   return `${lines.join('\n')}\n`;
 }
 
-export function kernelCmdline(c: Pick<BootConfig, 'rootUuid' | 'cmdline'>): string {
-  return [`root=UUID=${c.rootUuid}`, 'ro', KERNEL_CONSOLE, ...(c.cmdline ?? [])].join(' ');
+export function kernelCmdline(c: Pick<BootConfig, 'rootUuid' | 'cmdline' | 'console'>): string {
+  return [`root=UUID=${c.rootUuid}`, 'ro', (c.console ?? X86_CONSOLE).kernel, ...(c.cmdline ?? [])].join(' ');
 }
 
 export function renderGrubCfg(c: BootConfig): string {
+  const serial = (c.console ?? X86_CONSOLE).grubSerial;
   return [
     '# Written by kiln. update-grub (with /etc/default/grub) produces an equivalent file.',
     `set timeout=${GRUB_TIMEOUT}`,
     'set default=0',
-    SERIAL_COMMAND,
-    'terminal_input serial console',
-    'terminal_output serial console',
+    ...(serial ? [SERIAL_COMMAND, 'terminal_input serial console', 'terminal_output serial console'] : ['terminal_input console', 'terminal_output console']),
     `search --no-floppy --fs-uuid --set=root ${c.rootUuid}`,
     `menuentry 'Debian GNU/Linux, with Linux ${c.kernel.version}' --id kiln-default {`,
     `\tsearch --no-floppy --fs-uuid --set=root ${c.rootUuid}`,
@@ -58,17 +64,17 @@ export function renderGrubCfg(c: BootConfig): string {
   ].join('\n');
 }
 
-export function renderDefaultGrub(c: Pick<BootConfig, 'cmdline'>): string {
+export function renderDefaultGrub(c: Pick<BootConfig, 'cmdline' | 'console'>): string {
   const extra = (c.cmdline ?? []).join(' ');
+  const con = c.console ?? X86_CONSOLE;
   return [
     '# Written by kiln: serial and normal console, short timeout. See info -f grub -n "Simple configuration".',
     'GRUB_DEFAULT=0',
     `GRUB_TIMEOUT=${GRUB_TIMEOUT}`,
     'GRUB_DISTRIBUTOR=`( . /etc/os-release && echo ${NAME} ) 2> /dev/null || echo Debian`',
     'GRUB_CMDLINE_LINUX_DEFAULT=""',
-    `GRUB_CMDLINE_LINUX="${[KERNEL_CONSOLE, extra].filter((s) => s !== '').join(' ')}"`,
-    'GRUB_TERMINAL="serial console"',
-    `GRUB_SERIAL_COMMAND="${SERIAL_COMMAND}"`,
+    `GRUB_CMDLINE_LINUX="${[con.kernel, extra].filter((s) => s !== '').join(' ')}"`,
+    ...(con.grubSerial ? ['GRUB_TERMINAL="serial console"', `GRUB_SERIAL_COMMAND="${SERIAL_COMMAND}"`] : ['GRUB_TERMINAL=console']),
     'GRUB_DISABLE_OS_PROBER=true',
     '',
   ].join('\n');
@@ -89,7 +95,7 @@ export function findKernel(tree: string): Kernel {
     .sort(compareKernelVersions)
     .reverse();
   const newest = versions[0];
-  if (newest === undefined) throw failed(`no kernel in ${boot} (expected vmlinuz-*)`, { hint: 'install a kernel package, e.g. linux-image-amd64' });
+  if (newest === undefined) throw failed(`no kernel in ${boot} (expected vmlinuz-*)`, { hint: 'install a kernel package, e.g. linux-image-amd64 or linux-image-arm64' });
   if (!names.includes(`initrd.img-${newest}`)) {
     throw failed(`kernel ${newest} in ${boot} has no initrd.img-${newest}`, { hint: 'install initramfs-tools (or dracut) in the image' });
   }

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { run } from '../exec/index.js';
 import { failed } from '../errors/index.js';
 import { hostPath, writeInTree } from '../rootfs/paths.js';
+import type { EfiPlatform } from './platform.js';
 
-export type GrubPlatform = 'i386-pc' | 'x86_64-efi';
+export type GrubPlatform = 'i386-pc' | EfiPlatform;
 
 const COMMON_MODULES = ['part_msdos', 'part_gpt', 'ext2', 'search', 'search_fs_uuid', 'normal', 'configfile', 'linux', 'serial', 'terminal', 'echo', 'test', 'boot', 'ls', 'cat', 'reboot', 'halt'];
 
@@ -21,12 +22,17 @@ export function grubModules(platform: GrubPlatform): string[] {
       return ['biosdisk', ...COMMON_MODULES];
     case 'x86_64-efi':
       return [...COMMON_MODULES, 'fat', 'efi_gop', 'all_video', 'gfxterm'];
+    case 'arm64-efi':
+      // Debian's arm64 kernel is an EFI-stub Image: GRUB's linux loader starts it through the firmware; no video modules.
+      return [...COMMON_MODULES, 'fat'];
   }
 }
 
 export function renderEarlyConfig(rootUuid: string): string {
   return `search --no-floppy --fs-uuid --set=root ${rootUuid}\nset prefix=($root)/boot/grub\n`;
 }
+
+const GRUB_PACKAGES: Readonly<Record<GrubPlatform, string>> = { 'i386-pc': 'grub-pc-bin', 'x86_64-efi': 'grub-efi-amd64-bin', 'arm64-efi': 'grub-efi-arm64-bin' };
 
 /** argv after `chroot TREE`; paths are inside the tree. */
 export function grubMkimageArgs(platform: GrubPlatform, earlyConfig: string, output: string): string[] {
@@ -37,7 +43,7 @@ export function grubMkimageArgs(platform: GrubPlatform, earlyConfig: string, out
 export async function makeGrubImage(tree: string, platform: GrubPlatform, rootUuid: string): Promise<Buffer> {
   const moduleDir = hostPath(tree, `usr/lib/grub/${platform}`);
   if (!fs.existsSync(path.join(moduleDir, 'kernel.img'))) {
-    const pkg = platform === 'i386-pc' ? 'grub-pc-bin' : 'grub-efi-amd64-bin';
+    const pkg = GRUB_PACKAGES[platform];
     throw failed(`the tree has no GRUB modules for ${platform} (${moduleDir})`, { hint: `install ${pkg} in the image` });
   }
   // Both files live in the tree's /tmp only while grub-mkimage runs (before the filesystem is made).

@@ -2,7 +2,8 @@
  * Turns a finished root tree into a bootable raw disk image, without loop devices or mounts:
  * size → boot files in the tree → GRUB images → partition table → filesystems written at their
  * offsets → GRUB embedded for BIOS. The tree must be a Debian-style tree with a kernel and initrd
- * in /boot and the tree's GRUB: grub-pc-bin (BIOS; required for 'mbr') and grub-efi-amd64-bin ('efi').
+ * in /boot and the tree's GRUB: grub-pc-bin (BIOS; required for 'mbr') and grub-efi-amd64-bin ('efi'), or for
+ * arm64 (UEFI only, always 'efi', no BIOS pieces) grub-efi-arm64-bin, run through the tree's binfmt handler.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { findKernel, writeBootConfig, type Kernel } from './bootconfig.js';
 import { espUuidOf, makeEsp, makeExt4 } from './filesystems.js';
 import { copyGrubModules, makeGrubImage, readBootImg } from './grub.js';
 import { partitionOf, planPartitions, renderSfdiskScript, SECTOR, type Layout, type Partition, type PartitionPlan } from './layout.js';
+import { diskPlatform, layoutFor } from './platform.js';
 import { chooseImageSize, measureTree, type TreeSize } from './size.js';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
 
@@ -25,6 +27,7 @@ export type { Layout, Partition, PartitionRole } from './layout.js';
 export type { Kernel } from './bootconfig.js';
 export { computeImageSize, minimumImageSize, measureTree, SIZE_MARGIN, type TreeSize } from './size.js';
 export { isLayout, LAYOUTS } from './layout.js';
+export { diskPlatform, layoutFor, DISK_ARCHES, type DiskArch, type DiskPlatform } from './platform.js';
 
 export interface DiskOptions {
   /** The finished root tree; nothing may be mounted below it. Its /etc/fstab, /etc/default/grub and /boot/grub are rewritten. */
@@ -32,6 +35,8 @@ export interface DiskOptions {
   /** Where the raw disk is written (the caller's scoped temporary directory). */
   readonly workDir: string;
   readonly layout: Layout;
+  /** Debian architecture of the tree (default amd64): arm64 disks are GPT + ESP with GRUB for arm64-efi only. */
+  readonly arch?: string;
   /** Whole-disk size; computed from the tree when absent. Rounded up to MiB. */
   readonly sizeBytes?: number;
   /** ext4 label of the root filesystem (default 'cloudimg-rootfs', as Debian and Ubuntu cloud images). */
@@ -110,24 +115,27 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   checkTree(tree);
   const label = opts.rootLabel ?? DEFAULT_ROOT_LABEL;
   if (!/^[\x21-\x7e]{1,16}$/.test(label)) throw invalid(`root filesystem label "${label}" must be 1-16 printable characters without spaces`);
+  const platform = diskPlatform(opts.arch ?? 'amd64');
+  const layout = layoutFor(platform, opts.layout);
   const size = await timed('measure tree', () => measureTree(tree));
-  const sizeBytes = chooseImageSize(size, opts.layout, opts.sizeBytes);
+  const sizeBytes = chooseImageSize(size, layout, opts.sizeBytes);
   const kernel = findKernel(tree);
-  const ids = diskIds(opts.layout, opts.seed);
-  const plan = planPartitions(opts.layout, sizeBytes, ids.labelId, ids.partUuid);
+  const ids = diskIds(layout, opts.seed);
+  const plan = planPartitions(layout, sizeBytes, ids.labelId, ids.partUuid, platform.bios);
   const rootUuid = ids.rootUuid;
-  const volumeId = opts.layout === 'efi' ? ids.volumeId : undefined;
+  const volumeId = layout === 'efi' ? ids.volumeId : undefined;
   const epoch = opts.epoch === undefined ? {} : { epoch: opts.epoch };
   const espUuid = volumeId === undefined ? undefined : espUuidOf(volumeId);
-  const bios = opts.layout === 'mbr' || existsInTree(tree, '/usr/lib/grub/i386-pc/kernel.img');
+  const bios = platform.bios && (layout === 'mbr' || existsInTree(tree, '/usr/lib/grub/i386-pc/kernel.img'));
+  const consoles = { kernel: platform.kernelConsole, grubSerial: platform.grubSerial };
 
   const images = await timed('grub images', async () => {
-    writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}) });
+    writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, console: consoles, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}) });
     if (bios) copyGrubModules(tree, 'i386-pc');
-    if (opts.layout === 'efi') copyGrubModules(tree, 'x86_64-efi');
+    if (layout === 'efi') copyGrubModules(tree, platform.efi);
     return {
       core: bios ? await makeGrubImage(tree, 'i386-pc', rootUuid) : undefined,
-      efi: opts.layout === 'efi' ? await makeGrubImage(tree, 'x86_64-efi', rootUuid) : undefined,
+      efi: layout === 'efi' ? await makeGrubImage(tree, platform.efi, rootUuid) : undefined,
     };
   });
 
@@ -147,12 +155,12 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   const root = need(plan, 'root');
   await timed('mkfs.ext4 -d', () => makeExt4({ disk: raw, tree, part: root, label, uuid: rootUuid, ...epoch }));
   if (images.efi && volumeId) {
-    const efiFile = path.join(opts.workDir, 'grubx64.efi');
+    const efiFile = path.join(opts.workDir, platform.debianLoader);
     fs.writeFileSync(efiFile, images.efi);
     if (opts.epoch !== undefined) fs.utimesSync(efiFile, opts.epoch, opts.epoch);
     const files = new Map([
-      ['EFI/BOOT/BOOTX64.EFI', efiFile],
-      ['EFI/debian/grubx64.efi', efiFile],
+      [`EFI/BOOT/${platform.removableLoader}`, efiFile],
+      [`EFI/debian/${platform.debianLoader}`, efiFile],
     ]);
     try {
       await timed('ESP (mkfs.vfat + mtools)', () => makeEsp({ disk: raw, part: need(plan, 'esp'), volumeId, ...epoch }, files));
@@ -162,7 +170,7 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   }
   if (images.core) await timed('GRUB BIOS embed', () => embedBiosGrub(raw, plan, readBootImg(tree), images.core as Buffer));
   scope.keep(undoLabel);
-  return { raw, rootUuid, espUuid, sizeBytes, layout: opts.layout, partitions: plan.partitions, kernel, tree: size, timings };
+  return { raw, rootUuid, espUuid, sizeBytes, layout, partitions: plan.partitions, kernel, tree: size, timings };
 }
 
 function checkTree(tree: string): void {

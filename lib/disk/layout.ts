@@ -6,6 +6,7 @@
  *        post-MBR gap (sectors 1–2047), boot.img in the MBR.
  *   efi: GPT; 1: BIOS boot (1 MiB, holds core.img so the same disk also boots on BIOS),
  *        2: EFI system partition (FAT32), 3: root ext4 to the end, 1 MiB kept free for the backup GPT.
+ *        Without BIOS (arm64: `biosBoot: false`): 1: EFI system partition, 2: root.
  */
 export const LAYOUTS = ['mbr', 'efi'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -47,14 +48,17 @@ export function isLayout(s: string): s is Layout {
   return (LAYOUTS as readonly string[]).includes(s);
 }
 
-/** `partUuid(n)`: the GPT PARTUUID of partition n (derived, for reproducible disks); absent: sfdisk's random ones. */
-export function planPartitions(layout: Layout, diskBytes: number, labelId: string, partUuid?: (n: number) => string): PartitionPlan {
-  const plan = placePartitions(layout, diskBytes, labelId);
+/**
+ * `partUuid(n)`: the GPT PARTUUID of partition n (derived, for reproducible disks); absent: sfdisk's random ones.
+ * `biosBoot`: whether an efi layout also has the BIOS boot partition (x86; arm64 has no BIOS).
+ */
+export function planPartitions(layout: Layout, diskBytes: number, labelId: string, partUuid?: (n: number) => string, biosBoot = true): PartitionPlan {
+  const plan = placePartitions(layout, diskBytes, labelId, biosBoot);
   if (!partUuid || layout !== 'efi') return plan;
   return { ...plan, partitions: plan.partitions.map((p) => ({ ...p, uuid: partUuid(p.number) })) };
 }
 
-function placePartitions(layout: Layout, diskBytes: number, labelId: string): PartitionPlan {
+function placePartitions(layout: Layout, diskBytes: number, labelId: string, biosBoot: boolean): PartitionPlan {
   if (diskBytes % (MiB_SECTORS * SECTOR) !== 0) throw new Error(`disk size ${diskBytes} is not a whole number of MiB`);
   const total = diskBytes / SECTOR;
   const free = total - layoutOverheadBytes(layout) / SECTOR;
@@ -64,6 +68,11 @@ function placePartitions(layout: Layout, diskBytes: number, labelId: string): Pa
       return { layout, diskBytes, labelId, partitions: [{ role: 'root', number: 1, startSector: MiB_SECTORS, sizeSectors: total - MiB_SECTORS }] };
     case 'efi': {
       const espSectors = ESP_BYTES / SECTOR;
+      if (!biosBoot) {
+        const rootAt = MiB_SECTORS + espSectors;
+        const esp: Partition = { role: 'esp', number: 1, startSector: MiB_SECTORS, sizeSectors: espSectors };
+        return { layout, diskBytes, labelId, partitions: [esp, { role: 'root', number: 2, startSector: rootAt, sizeSectors: total - MiB_SECTORS - rootAt }] };
+      }
       const rootStart = 2 * MiB_SECTORS + espSectors;
       return {
         layout,

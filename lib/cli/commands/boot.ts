@@ -7,6 +7,7 @@ import type { AccelChoice, BootOptions, TcgThread } from '../../boot/types.js';
 import { failed, invalid } from '../../errors/index.js';
 import { installSignalHandlers } from '../../exec/cancel.js';
 import { setDebug } from '../state.js';
+import { debianArch } from '../../distro/arch.js';
 
 interface BootFlags {
   ssh?: boolean;
@@ -19,6 +20,7 @@ interface BootFlags {
   timeout: string;
   expect?: string;
   efi?: boolean;
+  arch?: string;
   allowBackingFile?: boolean;
   kernel?: string;
   initrd?: string;
@@ -67,6 +69,7 @@ export function bootOptionsFromFlags(image: string | undefined, f: BootFlags): B
     ...(f.initrd !== undefined ? { initrd: f.initrd } : {}),
     ...(f.append !== undefined ? { append: f.append } : {}),
     efi: f.efi === true,
+    ...(f.arch !== undefined ? { arch: debianArch(f.arch) ?? f.arch } : {}),
     allowBackingFile: f.allowBackingFile === true,
     persist: f.persist === true,
     accel: f.accel ?? 'auto',
@@ -107,7 +110,8 @@ export function bootCommand(): Command {
     .addOption(new Option('--seed <kind>', 'the metadata drive: an OpenStack config drive (default) or a NoCloud seed (label cidata); attached even without --metadata').choices([...SEED_KINDS]))
     .option('--timeout <seconds>', 'give up after this long', String(DEFAULT_TIMEOUT_S))
     .option('--expect <regex>', 'a console line that means success (default: a login prompt)')
-    .option('--efi', 'boot with UEFI firmware (OVMF)')
+    .option('--efi', 'boot with UEFI firmware (OVMF; arm64 always boots with AAVMF)')
+    .option('--arch <arch>', "the guest's architecture, amd64 or arm64 (default: the build manifest beside the image, else the host's): qemu-system-x86_64 q35 or qemu-system-aarch64 virt")
     .option('--allow-backing-file', 'boot an overlay: accept a qcow2 whose backing file is a self-contained image (any other reference is still refused)')
     .option('--kernel <file>', 'boot this kernel directly (with --initrd, --append)')
     .option('--initrd <file>', 'the initramfs for --kernel')

@@ -190,7 +190,7 @@ maybe('efi disk', () => {
     expect(listing.split('\n').map((l) => l.trim())).toEqual(expect.arrayContaining(['::/EFI/BOOT/BOOTX64.EFI', '::/EFI/debian/grubx64.efi']));
     const root = disk.partitions.find((p) => p.role === 'root');
     const fstab = await capture('debugfs', ['-R', 'cat /etc/fstab', `${disk.raw}?offset=${(root?.startSector ?? 0) * 512}`]);
-    expect(fstab).toContain(`UUID=${disk.espUuid} /boot/efi vfat umask=0077 0 2`);
+    expect(fstab).toContain(`UUID=${disk.espUuid} /boot/efi vfat umask=0077,nofail 0 2`);
   });
 
   test('the hybrid disk also carries GRUB for BIOS (core.img in the BIOS boot partition)', () => {

@@ -2,6 +2,8 @@
  * A guest under plain QEMU, started as an operator would (not through kiln's runner): a qcow2 overlay of the
  * image, an OpenStack config drive or NoCloud seed made here with genisoimage, user-mode networking with SSH
  * forwarded on 127.0.0.1, the serial console to a file. Tests log in over SSH and power the guest off.
+ * arm64 guests: qemu-system-aarch64 -M virt with AAVMF (a copy of its variable store per boot), waited for
+ * until the serial console shows a login prompt (bootPlainToLogin).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,6 +58,60 @@ export interface PlainVm {
 
 function sshArgs(port: number, user: string, key: string, command: string): string[] {
   return ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10', '-p', String(port), `${user}@127.0.0.1`, '--', command];
+}
+
+/** The arm64 machine as an operator starts one: virt, TCG, AAVMF's code read-only and a private copy of its variables. */
+export function arm64MachineArgs(varsCopy: string): string[] {
+  fs.copyFileSync('/usr/share/AAVMF/AAVMF_VARS.fd', varsCopy);
+  return [
+    '-machine', 'virt', '-accel', 'tcg', '-cpu', 'cortex-a57', '-m', '1024', '-smp', '2',
+    '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd',
+    '-drive', `if=pflash,format=raw,unit=1,file=${varsCopy}`,
+  ];
+}
+
+/**
+ * Boots `disk` (qcow2, a throw-away snapshot) on an arm64 machine with a virtio disk and network and waits for a
+ * login prompt on the serial console (ttyAMA0); returns the seconds to it and to GRUB's and the kernel's first lines.
+ */
+export async function bootPlainToLogin(o: { disk: string; dir: string; consoleLog: string; timeoutS: number }): Promise<{ loginSeconds: number; console: string }> {
+  const log = fs.openSync(o.consoleLog, 'w');
+  const t0 = Date.now();
+  const qemu = spawn(
+    'qemu-system-aarch64',
+    [
+      ...arm64MachineArgs(path.join(o.dir, 'AAVMF_VARS.fd')),
+      '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
+      '-drive', `file=${o.disk},format=qcow2,if=virtio,snapshot=on`,
+      '-nic', 'user,model=virtio-net-pci',
+    ],
+    { stdio: ['ignore', 'pipe', log] },
+  );
+  let text = '';
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no login prompt within ${o.timeoutS} s:\n${text.split('\n').slice(-20).join('\n')}`)), o.timeoutS * 1000);
+      (qemu.stdout as NodeJS.ReadableStream).on('data', (d: Buffer) => {
+        fs.writeSync(log, d);
+        text += d.toString();
+        if (/^\S+ login: ?/m.test(text)) {
+          clearTimeout(timer);
+          resolve({ loginSeconds: (Date.now() - t0) / 1000, console: text });
+        }
+      });
+      qemu.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`QEMU exited ${code} before a login prompt:\n${text.split('\n').slice(-20).join('\n')}`));
+      });
+    });
+  } finally {
+    qemu.removeAllListeners('exit');
+    if (qemu.exitCode === null) {
+      qemu.kill('SIGTERM');
+      await new Promise((r) => qemu.once('exit', r));
+    }
+    fs.closeSync(log);
+  }
 }
 
 /** Boots `disk` (qcow2) with `cdrom` attached, under TCG, and waits until `user` logs in with `key` over SSH. */

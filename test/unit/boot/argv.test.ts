@@ -1,4 +1,9 @@
-import { driveArgs, escapeOptionValue, kernelCommandLine, qemuArgv, type QemuPlan } from '../../../lib/boot/argv.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { driveArgs, escapeOptionValue, kernelCommandLine, qemuArgv, qemuBinary, type QemuPlan } from '../../../lib/boot/argv.js';
+import { bootArch } from '../../../lib/boot/prepare.js';
+import { machineFor } from '../../../lib/boot/machine.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { probeArgv } from '../../../lib/boot/accel.js';
 
 const base: QemuPlan = {
@@ -106,6 +111,48 @@ describe('qemuArgv', () => {
 
   test('every element is a separate argv string (no shell)', () => {
     for (const a of qemuArgv(base)) expect(a).not.toMatch(/^\s|\s$/);
+  });
+});
+
+describe('arm64: qemu-system-aarch64 -M virt with AAVMF, virtio only', () => {
+  const arm: QemuPlan = { ...base, arch: 'arm64', efi: { code: '/usr/share/AAVMF/AAVMF_CODE.fd', vars: '/tmp/k/AAVMF_VARS.fd' }, cdrom: '/tmp/k/seed.iso' };
+  test('emulator, machine, CPU, firmware and drives', () => {
+    const argv = qemuArgv(arm);
+    expect(qemuBinary(arm)).toBe('qemu-system-aarch64');
+    expect(qemuBinary(base)).toBe('qemu-system-x86_64');
+    expect(values(argv, '-machine')).toEqual(['virt']);
+    // max's pointer authentication is slow under TCG: cortex-a57 (lib/boot/machine).
+    expect(values(argv, '-cpu')).toEqual(['cortex-a57']);
+    expect(values(qemuArgv({ ...arm, cpuModel: 'max' }), '-cpu')).toEqual(['max']);
+    expect(values(argv, '-drive')).toEqual([
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd',
+      'if=pflash,format=raw,unit=1,file=/tmp/k/AAVMF_VARS.fd',
+      'file=/img/a.qcow2,format=qcow2,if=virtio,snapshot=on',
+      // virt has no IDE: the metadata drive is a virtio disk too.
+      'file=/tmp/k/seed.iso,format=raw,if=virtio,readonly=on',
+    ]);
+    expect(values(qemuArgv(base), '-machine')).toEqual(['q35']);
+  });
+  test('the machine table: firmware from qemu-efi-aarch64, console ttyAMA0, UEFI on every boot', () => {
+    const m = machineFor('arm64');
+    expect([m.firmware.code, m.firmware.vars, m.firmware.package, m.console, m.efiOnly]).toEqual(['/usr/share/AAVMF/AAVMF_CODE.fd', '/usr/share/AAVMF/AAVMF_VARS.fd', 'qemu-efi-aarch64', 'ttyAMA0', true]);
+    expect(kernelCommandLine('quiet', m.console)).toBe('console=ttyAMA0 quiet');
+  });
+});
+
+describe("the guest's architecture: --arch, else the manifest beside the image, else the host's", () => {
+  const dir = tempDir('bootarch');
+  const image = path.join(dir, 'arm.qcow2');
+  fs.writeFileSync(image, '');
+  fs.writeFileSync(path.join(dir, 'arm.manifest.json'), JSON.stringify({ build: { arch: 'arm64' } }));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  test('from the manifest', () => expect(bootArch({ image })).toBe('arm64'));
+  test('--arch wins', () => expect(bootArch({ image, arch: 'amd64' })).toBe('amd64'));
+  test('no manifest: the host', () => expect(bootArch({ image: path.join(dir, 'none.qcow2') })).toBe(process.arch === 'arm64' ? 'arm64' : 'amd64'));
+  test('an architecture kiln does not boot names where it came from', () => {
+    expect(() => bootArch({ image, arch: 's390x' })).toThrow('--arch: kiln boots amd64 and arm64 guests, not "s390x"');
+    fs.writeFileSync(path.join(dir, 'z.manifest.json'), JSON.stringify({ build: { arch: 'riscv64' } }));
+    expect(() => bootArch({ image: path.join(dir, 'z.qcow2') })).toThrow(`${path.join(dir, 'z.manifest.json')} (build.arch): kiln boots amd64 and arm64 guests, not "riscv64"`);
   });
 });
 

@@ -189,3 +189,14 @@ describe('host inputs', () => {
     expect(s[1]?.uncacheable).toMatch(/extra-data\.d could not run apart from the tree.*10-y exited 1/);
   });
 });
+
+test('the architecture and the release key every step (a tree of another architecture is never restored)', () => {
+  const a = computeStepInputs(sources());
+  const b = computeStepInputs(sources({ arch: 'arm64' }));
+  expect(changed(a, b)).toEqual(['changed', 'changed', 'changed']);
+  expect(explainChange(a[0]?.inputs ?? {}, b[0]?.inputs ?? {})).toEqual(['arch changed (amd64 → arm64)']);
+  expect(explainChange(a[1]?.inputs ?? {}, b[1]?.inputs ?? {})).toEqual(['follows root, which changed']);
+  const c = computeStepInputs(sources({ release: 'trixie' }));
+  expect(changed(a, c)).toEqual(['changed', 'changed', 'changed']);
+  expect(explainChange(a[0]?.inputs ?? {}, c[0]?.inputs ?? {})).toEqual(['release changed (bookworm → trixie)']);
+});

@@ -9,7 +9,7 @@ const rootUuid = '2f1c8f0e-5d0e-4a47-9f3b-1d0c7b7f0a11';
 describe('renderFstab', () => {
   test.each([
     [{ rootUuid }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`]],
-    [{ rootUuid, espUuid: 'AB29-A743' }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`, 'UUID=AB29-A743 /boot/efi vfat umask=0077 0 2']],
+    [{ rootUuid, espUuid: 'AB29-A743' }, [`UUID=${rootUuid} / ext4 errors=remount-ro 0 1`, 'UUID=AB29-A743 /boot/efi vfat umask=0077,nofail 0 2']],
   ])('%j', (c, entries) => {
     const lines = renderFstab(c).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(lines).toEqual(entries);
@@ -44,6 +44,23 @@ describe('renderDefaultGrub keeps the serial console for update-grub', () => {
     expect(text).toContain('GRUB_TERMINAL="serial console"');
     expect(text).toContain('GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"');
     expect(text).toContain('GRUB_TIMEOUT=1');
+  });
+});
+
+describe('arm64: the serial console is ttyAMA0, GRUB on the firmware console (no x86 COM1)', () => {
+  const console = { kernel: 'console=ttyAMA0,115200', grubSerial: false };
+  const arm = { version: '6.1.0-50-arm64', vmlinuz: '/boot/vmlinuz-6.1.0-50-arm64', initrd: '/boot/initrd.img-6.1.0-50-arm64' };
+  test('grub.cfg', () => {
+    const cfg = renderGrubCfg({ rootUuid, kernel: arm, console }).split('\n');
+    expect(cfg).toContain(`\tlinux /boot/vmlinuz-6.1.0-50-arm64 root=UUID=${rootUuid} ro console=ttyAMA0,115200`);
+    expect(cfg).toContain('terminal_output console');
+    expect(cfg.filter((l) => /serial|ttyS0|tty0/.test(l))).toEqual([]);
+  });
+  test('/etc/default/grub', () => {
+    const text = renderDefaultGrub({ console }).split('\n');
+    expect(text).toContain('GRUB_CMDLINE_LINUX="console=ttyAMA0,115200"');
+    expect(text).toContain('GRUB_TERMINAL=console');
+    expect(text.filter((l) => l.startsWith('GRUB_SERIAL_COMMAND'))).toEqual([]);
   });
 });
 

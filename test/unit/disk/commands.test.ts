@@ -35,6 +35,7 @@ describe('grub-mkimage argv (run as chroot TREE …)', () => {
   test.each([
     ['i386-pc', 'biosdisk'],
     ['x86_64-efi', 'fat'],
+    ['arm64-efi', 'fat'],
   ] as const)('%s', (platform, specific) => {
     const args = grubMkimageArgs(platform, '/tmp/early.cfg', '/tmp/out.img');
     expect(args.slice(0, 11)).toEqual(['grub-mkimage', '-O', platform, '-d', `/usr/lib/grub/${platform}`, '-p', '/boot/grub', '-c', '/tmp/early.cfg', '-o', '/tmp/out.img']);

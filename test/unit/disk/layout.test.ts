@@ -15,6 +15,14 @@ describe('planPartitions', () => {
       ['root', 3, 266240, 1024 * 2048 - 2048 - 266240],
     ]);
   });
+  test('efi without BIOS (arm64): ESP and root only, root still the last partition', () => {
+    const p = planPartitions('efi', 1024 * MiB, 'G', undefined, false);
+    expect(p.partitions.map((x) => [x.role, x.number, x.startSector, x.sizeSectors])).toEqual([
+      ['esp', 1, 2048, 262144],
+      ['root', 2, 264192, 1024 * 2048 - 2048 - 264192],
+    ]);
+    expect(renderSfdiskScript(p)).not.toContain('21686148-6449-6E6F-744E-656564454649');
+  });
   test.each(['mbr', 'efi'] as const)('%s: partitions are MiB-aligned, ordered and inside the disk', (layout) => {
     const disk = 4096 * MiB;
     const p = planPartitions(layout, disk, 'x');
