@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { freePort } from './port.js';
+import { freePort, stopServer } from './server.js';
 import { tempDir } from './tmp.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -64,18 +64,7 @@ export async function startRegistry(): Promise<Registry> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const done = new Promise((r) => child.once('exit', r));
-      try {
-        process.kill(-(child.pid as number), 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
-    }
-    child.stderr?.destroy();
+    await stopServer(child, 10_000);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { host, stop };

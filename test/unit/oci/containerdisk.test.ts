@@ -4,7 +4,6 @@
  * same digest twice, and pushed to and pulled back from a real registry (Debian's docker-registry on 127.0.0.1,
  * started here) with the manifest digest unchanged: the registry accepts what kiln writes as it is.
  */
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,16 +13,12 @@ import { KilnError } from '../../../lib/errors/index.js';
 import { thrown } from '../helpers/errors.js';
 import { REGISTRY_BIN, startRegistry, type Registry } from '../../helpers/registry.js';
 import { command, describeIf, file } from '../../helpers/requires.js';
+import { output } from '../../helpers/sh.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('unit-oci-containerdisk');
 const E = 1_700_000_000;
 const sha256 = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-const sh = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 2 ** 26 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe('the file inside', () => {
   test.each([
@@ -64,7 +59,7 @@ describeIf(command('skopeo'), command('qemu-img', 'qemu-utils'), command('tar'),
     // A qcow2 with data in it (not only a header): 3 MiB of random bytes, converted.
     const raw = path.join(work, 'build.raw');
     fs.writeFileSync(raw, crypto.randomBytes(3 * 2 ** 20));
-    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, disk]);
+    output('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, disk]);
     digest = await writeContainerDisk(disk, layout, { name: 'img', labels, epoch: E, arch: 'amd64' });
   });
 
@@ -78,19 +73,19 @@ describeIf(command('skopeo'), command('qemu-img', 'qemu-utils'), command('tar'),
   });
 
   test('skopeo inspect: the manifest kiln returned, one layer, amd64/linux, the labels', () => {
-    const info = JSON.parse(sh('skopeo', ['inspect', `oci:${layout}`]));
+    const info = JSON.parse(output('skopeo', ['inspect', `oci:${layout}`]));
     expect(info).toMatchObject({ Digest: digest, Architecture: 'amd64', Os: 'linux', Created: '2023-11-14T22:13:20Z', Labels: labels });
     expect(info.Layers).toHaveLength(1);
   });
 
   test('skopeo copy to a directory: the layer holds disk/ and disk/img.qcow2, 107:107, the bytes unchanged', () => {
     const out = path.join(work, 'copied');
-    sh('skopeo', ['copy', '--quiet', `oci:${layout}`, `dir:${out}`]);
+    output('skopeo', ['copy', '--quiet', `oci:${layout}`, `dir:${out}`]);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.layers).toHaveLength(1);
     expect(manifest.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
     const layer = path.join(out, manifest.layers[0].digest.slice(7));
-    const list = sh('tar', ['--numeric-owner', '--full-time', '-tvzf', layer]).trim().split('\n').map((l) => l.split(/\s+/));
+    const list = output('tar', ['--numeric-owner', '--full-time', '-tvzf', layer]).trim().split('\n').map((l) => l.split(/\s+/));
     expect(list.map((f) => [f[0], f[1], f[5]])).toEqual([
       ['dr-xr-xr-x', '107/107', 'disk/'],
       ['-r--r-----', '107/107', 'disk/img.qcow2'],
@@ -98,17 +93,17 @@ describeIf(command('skopeo'), command('qemu-img', 'qemu-utils'), command('tar'),
     expect(list[1]?.[2]).toBe(String(fs.statSync(disk).size));
     const extracted = path.join(work, 'extracted');
     fs.mkdirSync(extracted);
-    sh('tar', ['-xzf', layer, '-C', extracted]);
+    output('tar', ['-xzf', layer, '-C', extracted]);
     expect(sha256(path.join(extracted, 'disk', 'img.qcow2'))).toBe(sha256(disk));
   });
 
   test('a real registry takes it as it is: pushed and pulled back, the same manifest digest and layer bytes', async () => {
     registry = await startRegistry();
     const ref = `docker://${registry.host}/kiln/containerdisk:v1`;
-    sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}`, ref]);
-    expect(JSON.parse(sh('skopeo', ['inspect', '--tls-verify=false', ref])).Digest).toBe(digest);
+    output('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}`, ref]);
+    expect(JSON.parse(output('skopeo', ['inspect', '--tls-verify=false', ref])).Digest).toBe(digest);
     const back = path.join(work, 'pulled');
-    sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${back}:v1`]);
+    output('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${back}:v1`]);
     const index = JSON.parse(fs.readFileSync(path.join(back, 'index.json'), 'utf8'));
     expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([digest]);
     for (const blob of fs.readdirSync(path.join(layout, 'blobs', 'sha256'))) {

@@ -19,16 +19,12 @@ import { writeFormat } from '../../../lib/output/registry.js';
 import type { FormatRequest } from '../../../lib/output/types.js';
 import { thrown } from '../helpers/errors.js';
 import { command, describeIf } from '../../helpers/requires.js';
+import { output } from '../../helpers/sh.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('unit-oci-layout');
 const E = 1_700_000_000;
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
-const sh = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 2 ** 26 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe('platforms, names, times and labels', () => {
   test.each([
@@ -118,7 +114,7 @@ describe('tar headers', () => {
         ]),
         fs.createWriteStream(archive),
       );
-      const list = sh('tar', ['--numeric-owner', '--full-time', '-tvf', archive]).trim().split('\n');
+      const list = output('tar', ['--numeric-owner', '--full-time', '-tvf', archive]).trim().split('\n');
       expect(list.map((l) => l.split(/\s+/).slice(0, 3).concat(l.split(/\s+/).slice(5)))).toEqual([
         ['dr-xr-xr-x', '107/108', '0', 'd/'],
         ['-r--r-----', '107/108', '70000', long],
@@ -126,7 +122,7 @@ describe('tar headers', () => {
       ]);
       expect(list.every((l) => l.includes('2023-11-14 22:13:20'))).toBe(true);
       expect(sha256(spawnSync('tar', ['-xOf', archive, long], { maxBuffer: 2 ** 20 }).stdout)).toBe(sha256(fs.readFileSync(src)));
-      expect(sh('tar', ['-xOf', archive, 'd/ü.txt'])).toBe('hello\n');
+      expect(output('tar', ['-xOf', archive, 'd/ü.txt'])).toBe('hello\n');
     });
   });
 });
@@ -152,7 +148,7 @@ describeIf(command('skopeo'), command('tar'), command('busybox', 'busybox-static
 
   beforeAll(async () => {
     for (const d of ['bin', 'etc', 'proc/1']) fs.mkdirSync(path.join(tree, d), { recursive: true });
-    fs.copyFileSync(sh('sh', ['-c', 'command -v busybox']).trim(), path.join(tree, 'bin', 'busybox'));
+    fs.copyFileSync(output('sh', ['-c', 'command -v busybox']).trim(), path.join(tree, 'bin', 'busybox'));
     fs.chmodSync(path.join(tree, 'bin', 'busybox'), 0o755);
     fs.symlinkSync('busybox', path.join(tree, 'bin', 'sh'));
     fs.writeFileSync(path.join(tree, 'etc', 'motd'), 'kiln\n');
@@ -168,7 +164,7 @@ describeIf(command('skopeo'), command('tar'), command('busybox', 'busybox-static
   });
 
   test('the archive: an OCI layout and docker’s manifest.json, owned by root, dated the epoch, in name order; no scratch left', () => {
-    const list = sh('tar', ['--numeric-owner', '--full-time', '-tvf', final]).trim().split('\n');
+    const list = output('tar', ['--numeric-owner', '--full-time', '-tvf', final]).trim().split('\n');
     const names = list.map((l) => l.split(/\s+/).slice(5).join(' '));
     expect(names.filter((n) => !/^blobs\/sha256\/./.test(n))).toEqual(['blobs/', 'blobs/sha256/', 'index.json', 'manifest.json', 'oci-layout']);
     expect(names.filter((n) => /^blobs\/sha256\/[0-9a-f]{64}$/.test(n))).toHaveLength(3);
@@ -206,16 +202,16 @@ describeIf(command('skopeo'), command('tar'), command('busybox', 'busybox-static
   });
 
   test('skopeo reads it: one layer, the platform, the labels; copies it whole to a directory', () => {
-    const info = JSON.parse(sh('skopeo', ['inspect', `oci-archive:${final}`]));
+    const info = JSON.parse(output('skopeo', ['inspect', `oci-archive:${final}`]));
     const index = JSON.parse(member('index.json').toString());
     expect(info).toMatchObject({ Digest: index.manifests[0].digest, Architecture: 'amd64', Os: 'linux', Created: '2023-11-14T22:13:20Z' });
     expect(info.Layers).toHaveLength(1);
     expect(info.Labels['org.opencontainers.image.title']).toBe('img');
     const dir = path.join(work, 'copied');
-    sh('skopeo', ['copy', '--quiet', `oci-archive:${final}`, `dir:${dir}`]);
+    output('skopeo', ['copy', '--quiet', `oci-archive:${final}`, `dir:${dir}`]);
     const layerFile = path.join(dir, info.Layers[0].slice(7));
     expect(`sha256:${sha256(fs.readFileSync(layerFile))}`).toBe(info.Layers[0]);
-    const listed = sh('tar', ['--numeric-owner', '-tvzf', layerFile]);
+    const listed = output('tar', ['--numeric-owner', '-tvzf', layerFile]);
     expect(listed).toMatch(new RegExp(`^-rw-r----- ${process.getuid?.()}/${process.getgid?.()} +1 .* \\./etc/owned$`, 'm'));
     expect(listed).toMatch(/^drwxr-xr-x 0\/0 .* \.\/proc\/$/m);
     expect(listed).not.toContain('proc/1');
