@@ -55,7 +55,7 @@ export async function writeContainerDisk(diskPath: string, layoutDir: string, op
   const entries = containerDiskEntries(diskPath, opts.name, opts.epoch);
   if (!fs.statSync(diskPath, { throwIfNoEntry: false })?.isFile()) throw invalid(`${diskPath}: no such disk image (a containerDisk is made from a file)`);
   const written = await writeImageLayout(layoutDir, {
-    layer: tarStream(entries),
+    layer: () => tarStream(entries),
     compression: opts.compression ?? 'gzip',
     arch: opts.arch,
     epoch: opts.epoch,

@@ -15,8 +15,8 @@ import { LAYOUT_VERSION, MEDIA_TYPES, type Descriptor, type LayerCompression } f
 import { tarStream, type TarEntry } from './tar.js';
 
 export interface ImageSpec {
-  /** The layer's tar, read once. */
-  readonly layer: Readable;
+  /** Opens the layer's tar (once, when the layout is checked and the platform known). */
+  readonly layer: () => Readable;
   readonly compression: LayerCompression;
   /** Debian's name of the architecture (amd64, arm64, …): the config's and the index's platform. */
   readonly arch: string;
@@ -49,7 +49,7 @@ export async function writeImageLayout(dir: string, spec: ImageSpec): Promise<Wr
   if (fs.readdirSync(dir).length > 0) throw new Error(`${dir}: an image layout is written into an empty directory`);
   const platform = { ...ociPlatform(spec.arch), os: 'linux' };
   const created = rfc3339(spec.epoch);
-  const { descriptor: layer, diffId } = await putLayerBlob(dir, spec.layer, spec.compression);
+  const { descriptor: layer, diffId } = await putLayerBlob(dir, spec.layer(), spec.compression);
   const config = putJsonBlob(
     dir,
     MEDIA_TYPES.config,

@@ -37,7 +37,7 @@ async function finish(input: FormatInput): Promise<void> {
   const layout = path.join(input.scratch, 'layout');
   // input.dest holds the tree's tar (the commands'); it becomes the layer blob, then the archive replaces it.
   await writeImageLayout(layout, {
-    layer: fs.createReadStream(input.dest, { highWaterMark: 1 << 20 }),
+    layer: () => fs.createReadStream(input.dest, { highWaterMark: 1 << 20 }),
     compression: 'gzip',
     arch: input.build?.arch ?? hostArch(),
     epoch,

@@ -217,6 +217,14 @@ describeIf(command('skopeo'), command('tar'), command('busybox', 'busybox-static
     expect(listed).not.toContain('proc/1');
   });
 
+  test('a write that fails half-way leaves neither its scratch directory nor a layout behind', async () => {
+    const dest = path.join(out, '.bad.oci.tar.kiln-part-c');
+    const bad = { ...request(dest, 'oci', path.join(out, 'bad.oci.tar')), build: { flavours: [], arch: 'mips' } };
+    await expect(writeFormat('oci', bad, { label: 'oci' })).rejects.toThrow('architecture "mips": kiln knows no OCI platform for it');
+    fs.rmSync(dest);
+    expect(fs.readdirSync(out).sort()).toEqual(['img.oci.tar', 'img.tar']);
+  });
+
   test('the same tree again, under another temporary name a second later: the same bytes', async () => {
     await new Promise((r) => setTimeout(r, 1100));
     const again = path.join(out, '.again.kiln-part-b');
