@@ -1,14 +1,18 @@
 /**
  * Blobs of an OCI image layout (blobs/sha256/HEX): JSON documents written whole, and a layer streamed once
  * from its tar: hashed as it is (the layer's diff id), compressed, hashed again (its digest) and written,
- * all in one pass. gzip is Node's zlib at its default level, without a name or time in the header, so the
- * same tar gives the same blob whatever tools the host has.
+ * all in one pass. gzip is Node's zlib at its default level, without a name or time in the header, on every
+ * core: the tar is cut every 16 MiB and each piece compressed as a gzip member of its own (a gzip file may
+ * hold several; every reader of layers takes them), the pieces in order. The cuts are at fixed offsets, so
+ * the same tar gives the same blob whatever the host's cores or tools.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { interrupted } from '../errors/index.js';
 import { cancelSignal } from '../exec/cancel.js';
@@ -52,6 +56,47 @@ function hashing(): { stream: Transform; digest: () => string; size: () => numbe
   return { stream, digest: () => `sha256:${hash.digest('hex')}`, size: () => size };
 }
 
+const gzip = promisify(zlib.gzip);
+/** Where the tar is cut into gzip members. */
+export const GZIP_MEMBER_BYTES = 16 * 2 ** 20;
+
+/** gzip as members of `member` bytes of input each, up to `parallel` compressed at once, written in order. */
+export function gzipMembers(member = GZIP_MEMBER_BYTES, parallel = os.availableParallelism()): Transform {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let emitted = false;
+  const pending: Promise<Buffer>[] = [];
+  const take = (n: number): Buffer => {
+    const all = Buffer.concat(parts);
+    parts = n < all.length ? [all.subarray(n)] : [];
+    held -= n;
+    return all.subarray(0, n);
+  };
+  const t: Transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      parts.push(chunk);
+      held += chunk.length;
+      void (async () => {
+        while (held >= member) {
+          pending.push(gzip(take(member)));
+          await settle(parallel);
+        }
+      })().then(() => done(), done);
+    },
+    flush(done) {
+      if (held > 0 || !emitted) pending.push(gzip(take(held)));
+      settle(0).then(() => done(), done);
+    },
+  });
+  const settle = async (keep: number) => {
+    while (pending.length > keep) {
+      t.push(await (pending.shift() as Promise<Buffer>));
+      emitted = true;
+    }
+  };
+  return t;
+}
+
 export interface LayerBlob {
   readonly descriptor: Descriptor;
   /** The digest of the uncompressed tar (the config's rootfs.diff_ids entry). */
@@ -67,7 +112,7 @@ export async function putLayerBlob(layoutDir: string, tar: Readable, compression
   const stored = hashing();
   try {
     const out = fs.createWriteStream(tmp, { mode: 0o644 });
-    if (compression === 'gzip') await pipe(tar, raw.stream, zlib.createGzip(), stored.stream, out);
+    if (compression === 'gzip') await pipe(tar, raw.stream, gzipMembers(), stored.stream, out);
     else await pipe(tar, raw.stream, stored.stream, out);
     const digest = stored.digest();
     fs.renameSync(tmp, blobPath(layoutDir, digest));

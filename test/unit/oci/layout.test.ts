@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { ociPlatform } from '../../../lib/distro/arch.js';
-import { pipe } from '../../../lib/oci/blobs.js';
+import { gzipMembers, pipe } from '../../../lib/oci/blobs.js';
 import { imageConfigJson, repositoryName, rfc3339 } from '../../../lib/oci/image.js';
 import { imageLabels } from '../../../lib/oci/labels.js';
 import { MEDIA_TYPES } from '../../../lib/oci/media.js';
@@ -82,6 +83,31 @@ describe('platforms, names, times and labels', () => {
       '{"created":"2020-01-01T00:00:00Z","architecture":"arm64","variant":"v8","os":"linux","config":{"Labels":{"a":"1","b":"2"}},' +
         '"rootfs":{"type":"layers","diff_ids":["sha256:aa"]},"history":[{"created":"2020-01-01T00:00:00Z","created_by":"kiln"}]}',
     );
+  });
+});
+
+describe('gzip in members', () => {
+  const squeeze = async (input: Buffer, parallel: number) => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c), done()) });
+    await pipe(Readable.from([input.subarray(0, 5000), input.subarray(5000)]), gzipMembers(16 * 1024, parallel), sink);
+    return Buffer.concat(chunks);
+  };
+
+  test('cut at fixed offsets: the same bytes however many at once, one member per 16 KiB, gunzipped whole', async () => {
+    const input = Buffer.concat([crypto.randomBytes(20_000), Buffer.alloc(30_000, 'kiln ')]);
+    const one = await squeeze(input, 1);
+    expect((await squeeze(input, 3)).equals(one)).toBe(true);
+    // Each member starts with gzip's magic and deflate's method byte.
+    let members = 0;
+    for (let i = one.indexOf('\x1f\x8b\x08', 0, 'latin1'); i >= 0; i = one.indexOf('\x1f\x8b\x08', i + 1, 'latin1')) members++;
+    expect(members).toBeGreaterThanOrEqual(4);
+    expect(zlib.gunzipSync(one).equals(input)).toBe(true);
+  });
+
+  test('an empty input is still a gzip file', async () => {
+    const empty = await squeeze(Buffer.alloc(0), 2);
+    expect(zlib.gunzipSync(empty).length).toBe(0);
   });
 });
 
