@@ -2,10 +2,12 @@
  * The step cache in a build: which steps hit, which missed and why, where the build resumes, and the
  * stores after each step that ran. `kiln plan` shows the same outlook without building (planOutlook).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/config.js';
 import { CACHE_STEPS, computeStepInputs, explainChange, kilnDigest, type CacheStepName, type ExtraDataProbe, type StepInputs } from '../cache/inputs.js';
-import { StepCache } from '../cache/store.js';
+import { StepCache, type EntryMeta } from '../cache/store.js';
+import type { RemoteCache } from '../cache/remote.js';
 import { sourcedEnvironment, type HookContext } from '../hooks/run.js';
 import type { Logger } from '../log/index.js';
 import { diskOutputs, type BuildPlan } from '../plan/build-plan.js';
@@ -30,6 +32,8 @@ export interface StepStatus {
   /** For a miss: which inputs changed since the last good build of this output (or why there is none). */
   readonly reasons: readonly string[];
   readonly inputs: Readonly<Record<string, string>>;
+  /** For a hit: the local step cache's entry, or the cache registry's (pulled when the build resumes there). */
+  readonly from?: 'local' | 'registry';
 }
 
 /** Every step's inputs and key for this build (env: the build environment after environment.d). */
@@ -72,15 +76,16 @@ export async function extraDataProbe(ctx: HookContext, plan: BuildPlan, work: st
   return probe;
 }
 
-/** What the cache holds for each step, and why a step missed. */
-export function stepStatuses(cache: StepCache | undefined, steps: readonly StepInputs[], output: string): StepStatus[] {
+/** What the cache holds for each step (locally, or in the cache registry: `remote` keys), and why a step missed. */
+export function stepStatuses(cache: StepCache | undefined, steps: readonly StepInputs[], output: string, remote: ReadonlySet<string> = new Set()): StepStatus[] {
   const out: StepStatus[] = steps.map((st) => {
     const def = CACHE_STEPS.find((d) => d.name === st.step);
     const base = { step: st.step, title: def?.title ?? st.step, key: st.key, inputs: st.inputs };
     if (!cache) return { ...base, state: 'off', reasons: ['--no-cache'] };
     if (st.uncacheable) return { ...base, state: 'uncacheable', reasons: [st.uncacheable] };
     if (st.empty) return { ...base, state: 'empty', reasons: ['nothing runs in this step'] };
-    if (cache.get(st.key)) return { ...base, state: 'hit', reasons: [] };
+    if (cache.get(st.key)) return { ...base, state: 'hit', reasons: [], from: 'local' };
+    if (remote.has(st.key)) return { ...base, state: 'hit', reasons: [], from: 'registry' };
     return { ...base, state: 'miss', reasons: missReasons(cache, st, output) };
   });
   // A miss that follows an empty step (whose own line says nothing changed): say what changed there.
@@ -116,7 +121,7 @@ function missReasons(cache: StepCache, st: StepInputs, output: string): string[]
 
 export function statusLine(s: StepStatus): string {
   const head = `cache ${s.step} (${s.title}): ${s.state}`;
-  if (s.state === 'hit') return `${head} ${s.key.slice(0, 12)}`;
+  if (s.state === 'hit') return `${head}${s.from === 'registry' ? ' (registry)' : ''} ${s.key.slice(0, 12)}`;
   if (s.state === 'miss') return `${head}: ${s.reasons.join('; ')}`;
   return s.state === 'off' ? head : `${head}: ${s.reasons.join('; ')}`;
 }
@@ -124,7 +129,7 @@ export function statusLine(s: StepStatus): string {
 export function logStatuses(log: Logger, statuses: readonly StepStatus[]): void {
   for (const s of statuses) {
     log.info(statusLine(s));
-    log.event({ event: 'cache', step: s.step, state: s.state, key: s.key, reasons: [...s.reasons] });
+    log.event({ event: 'cache', step: s.step, state: s.state, key: s.key, reasons: [...s.reasons], ...(s.from ? { from: s.from } : {}) });
   }
 }
 
@@ -179,7 +184,7 @@ export async function planOutlook(config: BuildConfig, plan: BuildPlan, log: Log
 export async function afterStep(
   cache: StepCache | undefined,
   status: StepStatus,
-  ctx: { root: string; output: string; flavours: readonly string[]; values?: Record<string, string>; limit: number; keep: readonly string[]; log: Logger; seconds: number },
+  ctx: { root: string; output: string; flavours: readonly string[]; values?: Record<string, string>; limit: number; keep: readonly string[]; log: Logger; seconds: number; remote?: RemoteCache | undefined },
 ): Promise<void> {
   if (!cache || status.state === 'off' || status.state === 'uncacheable') return;
   if (status.state === 'miss') {
@@ -191,7 +196,42 @@ export async function afterStep(
     if (bytes === undefined) ctx.log.info(`  ${status.key.slice(0, 12)}: stored by another build meanwhile`);
     else ctx.log.info(`  ${status.key.slice(0, 12)}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
     ctx.log.event({ event: 'cache-store', step: status.step, key: status.key, bytes: bytes ?? 0, seconds });
+    if (bytes !== undefined && ctx.remote) pushStep(cache, ctx.remote, status.key);
     for (const e of cache.prune({ maxBytes: ctx.limit, keep: ctx.keep })) ctx.log.info(`  pruned ${e.key.slice(0, 12)} (${e.step}, ${(e.bytes / 2 ** 20).toFixed(1)} MiB, last used ${e.lastUsed.toISOString()}): over the cache size limit`);
   }
   cache.recordLineage(status.step, ctx.output, status.key, status.inputs);
+}
+
+/** Pushes a local entry to the cache registry in the background (pinned meanwhile, so pruning cannot take it). */
+export function pushStep(cache: StepCache, remote: RemoteCache, key: string): void {
+  const entry = cache.get(key);
+  const pin = entry && cache.pin(key, '-push');
+  if (!entry || !pin) return;
+  const { lastUsed: _used, ...meta } = entry;
+  remote.push('step', key, pin.file, meta, pin.release);
+}
+
+/**
+ * The cache registry's entries for the build's steps: which keys it holds (looked up for every cacheable step),
+ * and the local hits it lacks pushed to it.
+ */
+export async function lookUpRemote(cache: StepCache, remote: RemoteCache | undefined, steps: readonly StepInputs[]): Promise<Set<string>> {
+  if (!remote) return new Set();
+  const keys = steps.filter((st) => !st.empty && !st.uncacheable).map((st) => st.key);
+  const held = await remote.holds('step', keys);
+  for (const k of keys) if (!held.has(k) && cache.get(k)) pushStep(cache, remote, k);
+  return remote.canPull ? held : new Set();
+}
+
+/** Pulls a step's entry from the cache registry into the local step cache; false when that failed (the log says why). */
+export async function pullStep(cache: StepCache, remote: RemoteCache, at: StepStatus, log: Logger): Promise<boolean> {
+  const part = cache.partName(at.key);
+  try {
+    const meta = await log.step(`pull ${at.step} from the cache registry (${at.key.slice(0, 12)})`, () => remote.pull('step', at.key, part, (e) => log.event(e)));
+    if (!meta || meta.key !== at.key) return false;
+    cache.adopt(part, meta as unknown as EntryMeta);
+    return true;
+  } finally {
+    fs.rmSync(part, { force: true });
+  }
 }

@@ -37,7 +37,8 @@ import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoc
 import type { Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
-import { afterStep, buildStepInputs, extraDataProbe, logStatuses, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
+import { afterStep, buildStepInputs, extraDataProbe, logStatuses, lookUpRemote, pullStep, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
+import { RemoteCache } from '../cache/remote.js';
 import { StepCache } from '../cache/store.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
@@ -68,9 +69,12 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
   const buildId = crypto.randomUUID();
   log.event({ event: 'build-start', id: buildId, name: s.output, flavours: plan.flavours.map((f) => f.name) });
   log.info(`kiln: building ${plan.outputs.map((o) => o.path).join(', ')} from ${plan.flavours.map((f) => f.name).join(' ')}`);
+  let remote: RemoteCache | undefined;
   try {
+    remote = await openRemote(config, log);
     await sweepStale([outDir, path.join(s.imageCache, 'kiln', 'base')], (m) => log.info(m));
-    const result = await withScope((scope) => buildIn({ scope, config, plan, log, specs }));
+    const result = await withScope((scope) => buildIn({ scope, config, plan, log, specs, remote }));
+    await remote?.drain();
     log.printSlowest();
     if (s.boot) await bootBuilt(result, s.output, log);
     const seconds = (Date.now() - t0) / 1000;
@@ -80,6 +84,9 @@ export async function runBuild(config: BuildConfig, plan: BuildPlan): Promise<vo
     const seconds = (Date.now() - t0) / 1000;
     const kind = (e as { kind?: string }).kind;
     const status = kind === 'interrupted' ? 'interrupted' : 'failed';
+    // What a failed build stored is good and still worth sharing; an interrupted one does not wait for the network
+    // (an upload cut off leaves no manifest, so no entry, in the registry).
+    if (status !== 'interrupted') await remote?.drain();
     log.event({ event: 'build-end', status, seconds, exitCode: status === 'interrupted' ? 130 : kind === 'invalid' ? 2 : 1 });
     throw e;
   } finally {
@@ -101,6 +108,18 @@ interface BuildContext {
   readonly plan: BuildPlan;
   readonly log: Logger;
   readonly specs: readonly FlavourSpec[];
+  readonly remote: RemoteCache | undefined;
+}
+
+/** The cache registry, when one is set (and the step cache is on): its credentials checked now, before the build. */
+async function openRemote(config: BuildConfig, log: Logger): Promise<RemoteCache | undefined> {
+  const s = config.settings;
+  if (!s.cacheRegistry) return undefined;
+  if (!s.cache) {
+    log.info('kiln: --cache-registry is ignored with --no-cache');
+    return undefined;
+  }
+  return RemoteCache.open(s.cacheRegistry, s.cacheRegistryMode, { insecure: s.insecureRegistry, env: process.env }, log);
 }
 
 async function buildIn(b: BuildContext): Promise<BuildResult> {
@@ -113,7 +132,7 @@ async function buildIn(b: BuildContext): Promise<BuildResult> {
 }
 
 async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> {
-  const { scope, config, plan, log, specs } = b;
+  const { scope, config, plan, log, specs, remote } = b;
   const s = config.settings;
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
   for (const d of [dirs.root, dirs.image]) fs.mkdirSync(d, { recursive: true });
@@ -134,9 +153,18 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   const packages = plannedPackages(plan, s.arch, buildEnv);
   const cache = s.cache ? StepCache.under(s.imageCache) : undefined;
   const extraData = await extraDataProbe(ctx, plan, work, cache !== undefined);
-  const statuses = stepStatuses(cache, buildStepInputs(config, plan, buildEnv, work, packages, extraData), s.output);
+  const stepInputs = buildStepInputs(config, plan, buildEnv, work, packages, extraData);
+  let statuses = stepStatuses(cache, stepInputs, s.output, cache && (await lookUpRemote(cache, remote, stepInputs)));
   logStatuses(log, statuses);
   let resume = resumeIndex(statuses);
+  // A step found only in the cache registry: pulled into the local cache first; if that fails, the local cache alone decides.
+  const pullAt = statuses[resume];
+  if (cache && remote && pullAt?.from === 'registry' && !(await pullStep(cache, remote, pullAt, log))) {
+    log.info(`  ${pullAt.step} could not be pulled from the cache registry: going by the local step cache alone`);
+    statuses = stepStatuses(cache, stepInputs, s.output);
+    logStatuses(log, statuses);
+    resume = resumeIndex(statuses);
+  }
   const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;
   // A rebuild with nothing changed: the outputs of the build that made them, from the output cache.
   const reusable = cache && outputsReusable(plan, statuses, s, specs, phase('cleanup.d'));
@@ -161,11 +189,11 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     }
   }
   const after = async (name: string, t0: number, values?: Record<string, string>) =>
-    afterStep(cache, status(name), { root: dirs.root, output: s.output, flavours: plan.flavours.map((f) => f.name), limit: s.cacheSize, keep: statuses.map((x) => x.key), log, seconds: (Date.now() - t0) / 1000, ...(values ? { values } : {}) });
+    afterStep(cache, status(name), { root: dirs.root, output: s.output, flavours: plan.flavours.map((f) => f.name), limit: s.cacheSize, keep: statuses.map((x) => x.key), log, seconds: (Date.now() - t0) / 1000, remote, ...(values ? { values } : {}) });
 
   let t0 = Date.now();
   if (resume < 0) {
-    await makeBaseTree(config, plan, dirs.root, mirror, log);
+    await makeBaseTree(config, plan, dirs.root, mirror, log, remote);
     await runPhase(ctx, phase('root.d'));
     if (!existsInTree(dirs.root, '/bin') && !existsInTree(dirs.root, '/usr/bin')) {
       throw invalid('root.d left an empty tree: no operating-system flavour created one');

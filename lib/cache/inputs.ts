@@ -300,7 +300,7 @@ export function digest(data: string | Buffer): string {
 const codeDigests = new Map<string, string>();
 
 /** kiln's code that never shapes a tree (the command line, booting, publishing, the disk and outputs). */
-const NOT_TREE_CODE = /^(cli|boot|publish|output|disk|inspect|log|cache)\//;
+const NOT_TREE_CODE = /^(cli|boot|publish|output|disk|inspect|log|cache|registry)\//;
 
 /** A digest of kiln's own code (dist/lib) that shapes trees: a new kiln invalidates every step. */
 export function kilnDigest(): string {

@@ -62,24 +62,47 @@ export class StepCache {
     }
   }
 
+  /**
+   * A hard link to an entry's tarball that pruning cannot pull from under its reader (several pins of one
+   * process are told apart by `tag`), and its release; undefined when the entry is gone.
+   */
+  pin(key: string, tag = ''): { file: string; release: () => void } | undefined {
+    const o = currentOwner();
+    const file = `${this.tarPath(key)}.pin-${o.pid}-${o.start}${tag}`;
+    try {
+      fs.linkSync(this.tarPath(key), file);
+    } catch {
+      return undefined;
+    }
+    return { file, release: () => fs.rmSync(file, { force: true }) };
+  }
+
   /** Unpacks an entry into an empty directory. False when it vanished (pruned) before it was pinned. */
   async restore(key: string, into: string): Promise<boolean> {
-    const o = currentOwner();
-    const pin = `${this.tarPath(key)}.pin-${o.pid}-${o.start}`;
-    try {
-      fs.linkSync(this.tarPath(key), pin);
-    } catch {
-      return false;
-    }
+    const pin = this.pin(key);
+    if (!pin) return false;
     try {
       fs.mkdirSync(into, { recursive: true });
-      await run('tar', ['-x', '-p', '-I', 'zstd -d -T0', ...TAR_FLAGS, '-f', pin, '-C', into], { label: 'restore from the step cache' });
+      await run('tar', ['-x', '-p', '-I', 'zstd -d -T0', ...TAR_FLAGS, '-f', pin.file, '-C', into], { label: 'restore from the step cache' });
       const now = new Date();
       fs.utimesSync(this.metaPath(key), now, now);
       return true;
     } finally {
-      fs.rmSync(pin, { force: true });
+      pin.release();
     }
+  }
+
+  /** A part-file name in the cache directory for an entry being fetched (from a registry). */
+  partName(key: string): string {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const o = currentOwner();
+    return `${this.tarPath(key)}.kiln-part-${o.pid}-${o.start}-fetch`;
+  }
+
+  /** Makes a fetched tarball (renamed from `tarball`, in this directory) the entry for meta.key. */
+  adopt(tarball: string, meta: EntryMeta): void {
+    fs.renameSync(tarball, this.tarPath(meta.key));
+    writeAtomic(this.metaPath(meta.key), `${JSON.stringify(meta, null, 2)}\n`);
   }
 
   /**
@@ -171,7 +194,7 @@ export class StepCache {
     for (const n of names) {
       if (n.endsWith('.lock')) clearStaleLock(path.join(this.dir, n));
       else if (isLockLeftover(n)) removeLockLeftover(this.dir, n);
-      const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)$/.exec(n);
+      const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)(?:-[a-z]+)?$/.exec(n);
       if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { force: true });
     }
   }

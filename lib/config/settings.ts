@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Format } from '../output/formats.js';
+import type { RegistryMode } from '../cache/remote.js';
+import { parseRepoRef, type RepoRef } from '../registry/ref.js';
 import { hostArch, parseArch, parseBool, parseChoice, parseFormats, parseList, parseSize } from './parse.js';
 
 /**
@@ -34,6 +36,10 @@ export interface BuildSettings {
   check: boolean;
   cache: boolean;
   cacheSize: number;
+  /** --cache-registry HOST[:PORT]/REPO: the step cache shared through an OCI registry. */
+  cacheRegistry: RepoRef | undefined;
+  cacheRegistryMode: RegistryMode;
+  insecureRegistry: boolean;
   verify: boolean;
   ramdiskCompression: 'gzip' | 'zstd';
   ramdiskElement: string;
@@ -115,6 +121,23 @@ export const SETTINGS: readonly Setting[] = [
   setting({ key: 'cache', flags: '--no-cache', env: 'KILN_NO_CACHE', help: "don't use the step cache (neither restore nor store)", default: () => true, switchValue: false, parse: (raw, where) => !parseBool(raw, where) }),
   setting({ key: 'verify', flags: '--verify', env: 'KILN_VERIFY', help: 'build a second time with --no-cache in a directory of its own and compare every output byte for byte (exit 1 if one differs)', default: () => false, switchValue: true, parse: parseBool }),
   setting({ key: 'cacheSize', flags: '--cache-size <size>', env: 'KILN_CACHE_SIZE', help: 'size limit of the step cache; least recently used entries go first (default 10G)', default: () => 10 * 2 ** 30, parse: (raw, where) => parseSize(raw, where, 'the step cache') }),
+  setting({
+    key: 'cacheRegistry',
+    flags: '--cache-registry <host/repo>',
+    env: 'KILN_CACHE_REGISTRY',
+    help: 'share the step cache through an OCI registry (HOST[:PORT]/REPO): look missed steps up there, push stored ones; credentials from REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json or ~/.docker/config.json',
+    default: () => undefined,
+    parse: (raw, where) => (raw.trim() === '' ? undefined : parseRepoRef(raw, where)),
+  }),
+  setting({
+    key: 'cacheRegistryMode',
+    flags: '--cache-registry-mode <mode>',
+    env: 'KILN_CACHE_REGISTRY_MODE',
+    help: 'pull (read only, for untrusted builders), push (write only) or readwrite (default)',
+    default: () => 'readwrite' as const,
+    parse: parseChoice(['pull', 'push', 'readwrite'] as const),
+  }),
+  setting({ key: 'insecureRegistry', flags: '--insecure-registry', env: 'KILN_INSECURE_REGISTRY', help: 'speak plain HTTP to a registry that is not on loopback (loopback always is)', default: () => false, switchValue: true, parse: parseBool }),
 ];
 
 export function defaultCache(): string {

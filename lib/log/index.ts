@@ -12,8 +12,10 @@ export type BuildEvent =
   | { event: 'hook-start'; phase: string; hook: string; flavour: string; where: string }
   | { event: 'hook-end'; phase: string; hook: string; flavour: string; seconds: number; exitCode: number }
   | { event: 'output'; path: string; format: string; bytes: number; reused?: boolean }
-  | { event: 'cache'; step: string; state: string; key: string; reasons: string[] }
+  | { event: 'cache'; step: string; state: string; key: string; reasons: string[]; from?: 'local' | 'registry' }
   | { event: 'cache-store'; step: string; key: string; bytes: number; seconds: number }
+  | { event: 'cache-pull'; kind: string; key: string; bytes: number; seconds: number; registry: string }
+  | { event: 'cache-push'; kind: string; key: string; bytes: number; seconds: number; registry: string; failed?: string }
   | { event: 'install-stage'; stage: string; seconds: number }
   | { event: 'build-end'; status: 'ok' | 'failed' | 'interrupted'; seconds: number; exitCode: number };
 

@@ -5,11 +5,16 @@ import { StepCache, type Entry } from '../../cache/store.js';
 import { OutputCache } from '../../cache/outputs.js';
 import { parseSize } from '../../config/parse.js';
 import { settingOf } from '../../config/config.js';
-import { invalid } from '../../errors/index.js';
+import { failed, invalid } from '../../errors/index.js';
+import { listRemote } from '../../cache/remote.js';
+import { RegistryClient, RegistryUnreachable } from '../../registry/client.js';
+import { parseRepoRef, refText } from '../../registry/ref.js';
 
 interface CacheOpts {
   imageCache?: string;
   json?: boolean;
+  registry?: string | boolean;
+  insecureRegistry?: boolean;
 }
 
 function cacheOf(opts: CacheOpts): StepCache {
@@ -39,8 +44,11 @@ export function cacheCommand(): Command {
   common(
     cmd
       .command('ls')
-      .description('list step cache entries, most recently used first')
-      .action((opts: CacheOpts) => {
+      .description('list step cache entries, most recently used first; with --registry, those of the cache registry')
+      .option('--registry [host/repo]', 'list the cache registry instead (default: --cache-registry, env KILN_CACHE_REGISTRY)')
+      .option('--insecure-registry', 'speak plain HTTP to a registry that is not on loopback')
+      .action(async (opts: CacheOpts) => {
+        if (opts.registry !== undefined) return listRegistry(opts);
         const cache = cacheOf(opts);
         const entries = cache.list();
         if (opts.json) {
@@ -75,4 +83,28 @@ export function cacheCommand(): Command {
       }),
   );
   return cmd;
+}
+
+/** `kiln cache ls --registry`: the entries a cache registry holds. */
+async function listRegistry(opts: CacheOpts): Promise<void> {
+  const repo = typeof opts.registry === 'string' ? parseRepoRef(opts.registry, '--registry') : settingOf('cacheRegistry', process.env);
+  if (!repo) throw invalid('--registry: no registry given, and KILN_CACHE_REGISTRY is not set');
+  const client = new RegistryClient(repo, { insecure: opts.insecureRegistry === true || settingOf('insecureRegistry', process.env), env: process.env });
+  let entries;
+  try {
+    entries = await listRemote(client);
+  } catch (e) {
+    if (e instanceof RegistryUnreachable) throw failed(e.message);
+    throw e;
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ registry: refText(repo), entries }, null, 2)}\n`);
+    return;
+  }
+  for (const e of entries) {
+    const m = e.meta as { step?: string; output?: string; flavours?: string[]; release?: string; arch?: string; created?: string };
+    const what = e.kind === 'step' ? `${(m.step ?? '?').padEnd(8)}  ${m.output ?? ''}  (${(m.flavours ?? []).join(' ')})` : `${'base'.padEnd(8)}  ${m.release ?? ''}/${m.arch ?? ''}`;
+    process.stdout.write(`${e.key.slice(0, 12)}  ${mib(e.bytes).padStart(10)}  ${what}\n`);
+  }
+  process.stdout.write(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${mib(entries.reduce((n, e) => n + e.bytes, 0))} in ${refText(repo)}\n`);
 }

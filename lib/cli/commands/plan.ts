@@ -6,6 +6,7 @@ import { setDebug } from '../state.js';
 import { planOutlook, statusLine } from '../../build/cache-step.js';
 import { renderSteps } from '../../plan/steps.js';
 import { StepCache } from '../../cache/store.js';
+import { refText } from '../../registry/ref.js';
 import { Logger } from '../../log/index.js';
 
 export function planCommand(): Command {
@@ -20,14 +21,17 @@ export function planCommand(): Command {
     const kind: BuildKind = cmd.opts<{ ramdisk?: boolean }>().ramdisk ? 'ramdisk' : 'disk';
     const plan = makeBuildPlan(config, flavours, kind);
     const { packages, steps, cache } = await planOutlook(config, plan, new Logger({ json: false, quiet: true }));
+    // The plan reads no registry: the build looks the steps that miss here up there.
+    const s = config.settings;
+    const registry = s.cacheRegistry && s.cache ? { registry: refText(s.cacheRegistry), mode: s.cacheRegistryMode } : undefined;
     if (config.settings.json) {
       const shown = typeof cache === 'string' ? { error: cache } : cache.map(({ inputs: _i, ...rest }) => rest);
-      process.stdout.write(`${JSON.stringify({ ...plan, ...(packages ? { packages } : {}), ...(steps ? { steps } : {}), cache: shown }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...plan, ...(packages ? { packages } : {}), ...(steps ? { steps } : {}), cache: shown, ...(registry ? { cacheRegistry: registry } : {}) }, null, 2)}\n`);
       return;
     }
     const lines = typeof cache === 'string' ? [`  unknown: ${cache}`] : cache.map((c) => `  ${statusLine(c).replace(/^cache /, '')}`);
     const order = steps ? `Steps, in order:\n${renderSteps(steps).join('\n')}\n` : '';
-    process.stdout.write(`${renderPlan(plan)}\n${order}Step cache (${config.settings.cache ? StepCache.under(config.settings.imageCache).dir : 'off: --no-cache'}):\n${lines.join('\n')}\n`);
+    process.stdout.write(`${renderPlan(plan)}\n${order}Step cache (${config.settings.cache ? StepCache.under(config.settings.imageCache).dir : 'off: --no-cache'}${registry ? `; misses looked up in the registry ${registry.registry}, ${registry.mode}` : ''}):\n${lines.join('\n')}\n`);
   });
   return cmd;
 }

@@ -97,12 +97,20 @@ export interface BuildEventLine {
   state?: string;
   reasons?: string[];
   phase?: string;
+  /** cache: where a hit came from; cache-pull / cache-push: base or step, the key, bytes sent, why it failed. */
+  from?: 'local' | 'registry';
+  kind?: string;
+  key?: string;
+  bytes?: number;
+  failed?: string;
 }
 export const buildEvents = (r: Run): BuildEventLine[] => r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BuildEventLine);
 export const cacheStates = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache').map((e) => `${e.step}:${e.state}`);
 export const cacheReasons = (r: Run, step: string): string[] => buildEvents(r).find((e) => e.event === 'cache' && e.step === step)?.reasons ?? [];
 export const phasesRun = (r: Run): string[] => [...new Set(buildEvents(r).filter((e) => e.event === 'hook-start').map((e) => e.phase as string))];
 export const cacheStores = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step as string);
+/** `step:state:from` of every cache event (from: local or registry, for hits). */
+export const cacheSources = (r: Run): string[] => buildEvents(r).filter((e) => e.event === 'cache').map((e) => `${e.step}:${e.state}${e.from ? `:${e.from}` : ''}`);
 
 /** The run's shared apt package cache (what every Debian build of the run downloads into). */
 export const aptArchives = (): string => path.join(process.env.DIB_IMAGE_CACHE ?? path.join(os.homedir(), '.cache', 'image-create'), 'kiln', 'apt-archives');

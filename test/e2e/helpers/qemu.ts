@@ -34,7 +34,7 @@ export function metadataIso(dir: string, label: string, files: Record<string, st
   return iso;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);

@@ -3,7 +3,9 @@
  * warm restores the finalised tree and only cleanup.d, the disk and the outputs run, and what it writes —
  * in another directory, time zone and locale, minutes later — is the cold build's, byte for byte (qcow2, raw,
  * tar, manifest, SBOM: reproducible outputs), and so is what a --no-cache build writes from nothing;
- * an edited late hook rebuilds from the restored tree. (That a changed package list misses, naming the
+ * an edited late hook rebuilds from the restored tree. The cold build (builder A) also pushes its steps and its
+ * base tree to a real registry (test/e2e/helpers/registry.ts); builder B, with an empty --image-cache, gets a
+ * registry hit for every step that does work and writes the cold build's outputs, byte for byte. (That a changed package list misses, naming the
  * package, is in test/unit/cache: a third real Debian install here cost three minutes for no new proof.)
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +13,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
-import { buildEvents, cacheStates, expectNoLeaks, hostState, kiln, phasesRun, type Run } from '../helpers/kiln.js';
+import { buildEvents, cacheSources, cacheStates, expectNoLeaks, hostState, kiln, phasesRun, type Run } from '../helpers/kiln.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('e2e-cache-deb');
@@ -20,6 +23,13 @@ const out = path.join(work, 'deb');
 // The run's image cache (test/e2e/setup.ts), so the base tree is made once per run.
 const imageCache = process.env.DIB_IMAGE_CACHE as string;
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+let reg: TestRegistry;
+beforeAll(async () => {
+  reg = await startRegistry();
+});
+afterAll(() => reg.stop());
+const registryArgs = () => ['--cache-registry', `${reg.host}/kiln/cache-debian`];
+const registryEnv = () => ({ REGISTRY_AUTH_FILE: reg.authFile() });
 
 const late = (v: string) => `#!/bin/sh\nset -eu\necho "late hook ${v}"\necho ${v} > "$TARGET_ROOT/etc/kiln-late"\n`;
 writeFlavour(path.join(F, 'cachedeb'), {
@@ -55,17 +65,32 @@ async function build(prefix = out, extra: Record<string, string> = {}, more: str
   return r;
 }
 
-test('cold: install and finalise run and are stored (the base tree is its own cache)', async () => {
+test('cold (builder A, with the cache registry): install and finalise run and are stored, and pushed with the base tree (its own cache)', async () => {
   const before = hostState();
-  const r = await build();
+  const r = await build(out, registryEnv(), registryArgs());
   expect(cacheStates(r)).toEqual(['root:empty', 'install:miss', 'finalise:miss']);
   expect(buildEvents(r).filter((e) => e.event === 'cache-store').map((e) => e.step)).toEqual(['install', 'finalise']);
+  const pushed = buildEvents(r).filter((e) => e.event === 'cache-push');
+  expect(pushed.map((e) => `${e.kind}:${e.failed ?? 'ok'}`).sort()).toEqual(['base:ok', 'step:ok', 'step:ok']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
   expectNoLeaks(before, work);
   coldListing = listing();
   expect(coldListing.length).toBeGreaterThan(1000);
   expect(coldListing.some((l) => /\.\/boot\/initrd\.img-/.test(l))).toBe(true);
   coldDigests = digests(out);
+});
+
+test('builder B, an empty --image-cache and the cache registry: a registry hit for every step, and every output is the cold build\'s, byte for byte', async () => {
+  const other = path.join(work, 'builder-b', 'deb');
+  fs.mkdirSync(path.dirname(other), { recursive: true });
+  const r = await kiln([...args(other).map((a) => (a === imageCache ? tempDir('e2e-cache-deb-b') : a)), ...registryArgs()], { env: { ...env, ...registryEnv() } });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr.slice(-4000)}`);
+  process.stdout.write(`cache-debian: builder B ${cacheSources(r).join(' ')} in ${r.seconds.toFixed(1)} s\n`);
+  expect(cacheSources(r)).toEqual(['root:empty', 'install:hit:registry', 'finalise:hit:registry']);
+  expect(buildEvents(r).filter((e) => e.event === 'cache-pull').map((e) => e.kind)).toEqual(['step']);
+  expect(phasesRun(r)).toEqual(['cleanup.d']);
+  expect(digests(other)).toEqual(coldDigests);
+  for (const ext of OUTPUTS) fs.rmSync(`${other}.${ext}`);
 });
 
 test("warm, elsewhere and offline (--offline, in a network namespace without network): the finalised tree is restored, only cleanup.d runs, and every output is the cold build's, byte for byte", async () => {

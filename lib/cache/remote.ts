@@ -1,0 +1,179 @@
+/**
+ * The step cache shared through an OCI registry (--cache-registry HOST[:PORT]/REPO). One artifact per entry,
+ * tagged by its key: an image manifest with its own artifactType, the empty config, one layer (the local
+ * entry's .tar.zst) and the entry's metadata as an annotation. Registry 2.8 has no referrers API: tags are
+ * the index. Step entries are tagged `step-KEY`, base trees `base-KEY`.
+ * Never fails a build because it is unreachable: the first network failure turns it off for the rest of the
+ * build, with one line that says so. Refused credentials are bad input (exit 2), checked before the build.
+ */
+import fs from 'node:fs';
+import { isKilnError } from '../errors/index.js';
+import type { BuildEvent, Logger } from '../log/index.js';
+import { EMPTY_JSON, OCI_EMPTY, OCI_MANIFEST, RegistryClient, sha256, type ClientOptions, type Descriptor } from '../registry/client.js';
+import { refText, type RepoRef } from '../registry/ref.js';
+
+export type RegistryMode = 'pull' | 'push' | 'readwrite';
+export const REGISTRY_MODES = ['pull', 'push', 'readwrite'] as const;
+
+export type RemoteKind = 'step' | 'base';
+export const ARTIFACT_TYPE: Record<RemoteKind, string> = { step: 'application/vnd.kiln.step.v1', base: 'application/vnd.kiln.base-tree.v1' };
+export const LAYER_TYPE = 'application/vnd.kiln.tree.v1.tar+zstd';
+export const META_ANNOTATION = 'org.kiln.entry';
+
+export const remoteTag = (kind: RemoteKind, key: string) => `${kind}-${key}`;
+
+export interface RemoteEntry {
+  readonly tag: string;
+  readonly kind: RemoteKind;
+  readonly key: string;
+  readonly bytes: number;
+  readonly meta: Record<string, unknown>;
+}
+
+export class RemoteCache {
+  private off: string | undefined;
+  private readonly pending: Promise<void>[] = [];
+  private pushed = { count: 0, bytes: 0, seconds: 0 };
+
+  private constructor(
+    readonly client: RegistryClient,
+    readonly mode: RegistryMode,
+    private readonly log: Logger,
+  ) {}
+
+  get where(): string {
+    return refText(this.client.repo);
+  }
+
+  get canPull(): boolean {
+    return this.off === undefined && this.mode !== 'push';
+  }
+
+  get canPush(): boolean {
+    return this.off === undefined && this.mode !== 'pull';
+  }
+
+  /**
+   * Connects and checks the credentials. Refused ones throw (exit 2); an unreachable registry gives a cache
+   * that is off (and says so).
+   */
+  static async open(repo: RepoRef, mode: RegistryMode, opts: ClientOptions, log: Logger): Promise<RemoteCache> {
+    const remote = new RemoteCache(new RegistryClient(repo, opts), mode, log);
+    const t0 = Date.now();
+    try {
+      await remote.client.ping();
+      log.info(`cache registry ${remote.where} (${mode}): reachable (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      remote.turnOff(e);
+    }
+    return remote;
+  }
+
+  private turnOff(e: unknown): void {
+    if (isKilnError(e)) throw e;
+    if (this.off !== undefined) return;
+    this.off = (e as Error).message;
+    this.log.warn(`cache registry ${this.where} unreachable: building on without it (${this.off})`);
+  }
+
+  /** Which of the keys the registry holds (as `kind` entries); none when it is off or read-only is not allowed. */
+  async holds(kind: RemoteKind, keys: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (this.off !== undefined) return out;
+    try {
+      for (const key of keys) if (await this.client.getManifest(remoteTag(kind, key))) out.add(key);
+    } catch (e) {
+      this.turnOff(e);
+    }
+    return out;
+  }
+
+  /**
+   * Pulls an entry: its layer streamed into `tarball` (digest-checked) and its metadata. Undefined when it is
+   * missing or the registry failed (then the cache is off).
+   */
+  async pull(kind: RemoteKind, key: string, tarball: string, event: (e: BuildEvent) => void): Promise<Record<string, unknown> | undefined> {
+    if (!this.canPull) return undefined;
+    const t0 = Date.now();
+    try {
+      const got = await this.client.getManifest(remoteTag(kind, key));
+      if (!got) return undefined;
+      const m = JSON.parse(got.body.toString('utf8')) as { artifactType?: string; layers?: Descriptor[]; annotations?: Record<string, string> };
+      const layer = m.layers?.[0];
+      if (m.artifactType !== ARTIFACT_TYPE[kind] || !layer || layer.mediaType !== LAYER_TYPE) throw new Error(`${remoteTag(kind, key)} is not a kiln ${kind} entry`);
+      const bytes = await this.client.pullBlob(layer.digest, tarball);
+      const seconds = (Date.now() - t0) / 1000;
+      this.log.info(`  pulled ${kind} ${key.slice(0, 12)} from ${this.where}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s (digest verified)`);
+      event({ event: 'cache-pull', kind, key, bytes, seconds, registry: this.where });
+      return JSON.parse(m.annotations?.[META_ANNOTATION] ?? '{}') as Record<string, unknown>;
+    } catch (e) {
+      this.turnOff(e);
+      return undefined;
+    }
+  }
+
+  /**
+   * Pushes an entry in the background (drain() awaits it). `file` is read while pushing: pass a pinned copy
+   * and release it in `done`.
+   */
+  push(kind: RemoteKind, key: string, file: string, meta: object, done: () => void = () => undefined): void {
+    if (!this.canPush) {
+      done();
+      return;
+    }
+    const task = (async () => {
+      const t0 = Date.now();
+      try {
+        const size = fs.statSync(file).size;
+        const digest = await this.client.fileDigest(file);
+        await this.client.pushBlob(sha256(EMPTY_JSON), EMPTY_JSON.length, { bytes: EMPTY_JSON });
+        const how = await this.client.pushBlob(digest, size, { file });
+        const manifest = {
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: ARTIFACT_TYPE[kind],
+          config: { mediaType: OCI_EMPTY, digest: sha256(EMPTY_JSON), size: EMPTY_JSON.length },
+          layers: [{ mediaType: LAYER_TYPE, digest, size }],
+          annotations: { [META_ANNOTATION]: JSON.stringify(meta), 'org.opencontainers.image.created': new Date().toISOString() },
+        };
+        await this.client.putManifest(remoteTag(kind, key), JSON.stringify(manifest), OCI_MANIFEST);
+        const seconds = (Date.now() - t0) / 1000;
+        this.pushed = { count: this.pushed.count + 1, bytes: this.pushed.bytes + (how === 'uploaded' ? size : 0), seconds: this.pushed.seconds + seconds };
+        this.log.info(`  pushed ${kind} ${key.slice(0, 12)} to ${this.where}: ${(size / 2 ** 20).toFixed(1)} MiB ${how === 'uploaded' ? 'uploaded' : `(layer ${how})`} in ${seconds.toFixed(1)} s`);
+        this.log.event({ event: 'cache-push', kind, key, bytes: how === 'uploaded' ? size : 0, seconds, registry: this.where });
+      } catch (e) {
+        if (this.off === undefined) this.log.warn(`cache registry ${this.where}: could not push ${kind} ${key.slice(0, 12)}: ${(e as Error).message}`);
+        this.log.event({ event: 'cache-push', kind, key, bytes: 0, seconds: (Date.now() - t0) / 1000, registry: this.where, failed: (e as Error).message });
+        if (!isKilnError(e)) this.turnOff(e);
+      } finally {
+        done();
+      }
+    })();
+    this.pending.push(task);
+  }
+
+  /** Awaits every push; says what was pushed, or that the registry failed. */
+  async drain(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const t0 = Date.now();
+    await Promise.all(this.pending.splice(0));
+    const waited = (Date.now() - t0) / 1000;
+    const p = this.pushed;
+    if (this.off !== undefined) this.log.warn(`cache registry ${this.where}: could not push the build's entries (${this.off}); the build itself is complete`);
+    else this.log.info(`cache registry ${this.where}: ${p.count} entr${p.count === 1 ? 'y' : 'ies'} pushed, ${(p.bytes / 2 ** 20).toFixed(1)} MiB sent (waited ${waited.toFixed(1)} s at the end)`);
+  }
+}
+
+/** Every kiln entry a repository holds (tags step-* and base-*), with its metadata. */
+export async function listRemote(client: RegistryClient): Promise<RemoteEntry[]> {
+  const out: RemoteEntry[] = [];
+  for (const tag of (await client.tags()).sort()) {
+    const m = /^(step|base)-([0-9a-f]+)$/.exec(tag);
+    if (!m) continue;
+    const got = await client.getManifest(tag);
+    if (!got) continue;
+    const man = JSON.parse(got.body.toString('utf8')) as { layers?: Descriptor[]; annotations?: Record<string, string> };
+    out.push({ tag, kind: m[1] as RemoteKind, key: m[2] as string, bytes: man.layers?.[0]?.size ?? 0, meta: JSON.parse(man.annotations?.[META_ANNOTATION] ?? '{}') as Record<string, unknown> });
+  }
+  return out;
+}
