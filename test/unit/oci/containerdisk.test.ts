@@ -2,7 +2,7 @@
  * KubeVirt containerDisks: a real qcow2 (qemu-img) written as an OCI image layout, read by the real skopeo
  * (inspect, copy to a directory: one layer holding disk/NAME.qcow2 owned by 107:107, the bytes unchanged), the
  * same digest twice, and pushed to and pulled back from a real registry (Debian's docker-registry on 127.0.0.1,
- * started here) with the manifest digest unchanged: the registry accepts what kiln writes as it is.
+ * started here, with basic auth) with the manifest digest unchanged: the registry accepts what kiln writes as it is.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,7 +11,7 @@ import { containerDiskPath, writeContainerDisk } from '../../../lib/oci/containe
 import { imageLabels } from '../../../lib/oci/labels.js';
 import { KilnError } from '../../../lib/errors/index.js';
 import { thrown } from '../helpers/errors.js';
-import { REGISTRY_BIN, startRegistry, type Registry } from '../../helpers/registry.js';
+import { REGISTRY_BIN, skopeo, startRegistry, type TestRegistry } from '../../e2e/helpers/registry.js';
 import { command, describeIf, file } from '../../helpers/requires.js';
 import { output } from '../../helpers/sh.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -52,7 +52,7 @@ describeIf(command('skopeo'), command('qemu-img', 'qemu-utils'), command('tar'),
   const layout = path.join(work, 'layout');
   const labels = imageLabels({ build: { id: 'b-1', flavours: ['debian', 'vm'], arch: 'amd64', kiln: '0.1.0' }, os: { id: 'debian', versionId: '12' } }, { title: 'img', epoch: E });
   let digest: string;
-  let registry: Registry | undefined;
+  let registry: TestRegistry | undefined;
   afterAll(async () => registry?.stop());
 
   beforeAll(async () => {
@@ -100,10 +100,10 @@ describeIf(command('skopeo'), command('qemu-img', 'qemu-utils'), command('tar'),
   test('a real registry takes it as it is: pushed and pulled back, the same manifest digest and layer bytes', async () => {
     registry = await startRegistry();
     const ref = `docker://${registry.host}/kiln/containerdisk:v1`;
-    output('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}`, ref]);
-    expect(JSON.parse(output('skopeo', ['inspect', '--tls-verify=false', ref])).Digest).toBe(digest);
+    skopeo(registry, ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}`, ref]);
+    expect(JSON.parse(skopeo(registry, ['inspect', '--tls-verify=false', ref])).Digest).toBe(digest);
     const back = path.join(work, 'pulled');
-    output('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${back}:v1`]);
+    skopeo(registry, ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${back}:v1`]);
     const index = JSON.parse(fs.readFileSync(path.join(back, 'index.json'), 'utf8'));
     expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([digest]);
     for (const blob of fs.readdirSync(path.join(layout, 'blobs', 'sha256'))) {
