@@ -50,7 +50,7 @@ export function checkDiskOutputs(plan: BuildPlan, decl: DiskDecl): void {
   if (disk.length > 0 && decl.bootloader === undefined) {
     throw invalid(
       `-t ${disk.map((o) => o.format).join(',')}: disk images are made by the vm flavour (partition table and bootloader), which this build does not include`,
-      'add vm to the flavours, or choose -t tar, tgz or squashfs',
+      'add vm to the flavours, or choose -t tar, tgz, squashfs or oci',
     );
   }
 }

@@ -78,7 +78,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'types',
     flags: '-t, --type <list>',
     env: 'KILN_IMAGE_TYPES',
-    help: 'output formats, comma separated: qcow2, raw, vhd, vmdk, tar, tgz, squashfs',
+    help: 'output formats, comma separated: qcow2, raw, vhd, vmdk, tar, tgz, squashfs, oci',
     default: () => ['qcow2'],
     parse: parseFormats,
   }),

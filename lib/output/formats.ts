@@ -1,5 +1,5 @@
 /** Output formats: the closed set `-t` accepts, and what each writes. */
-export const FORMATS = ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz', 'squashfs'] as const;
+export const FORMATS = ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz', 'squashfs', 'oci'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** 'disk' formats need a partitioned disk image; 'tree' formats are made from the root tree alone. */
@@ -15,15 +15,18 @@ export function formatKind(f: Format): FormatKind {
     case 'tar':
     case 'tgz':
     case 'squashfs':
+    case 'oci':
       return 'tree';
   }
 }
 
-/** File extension, as diskimage-builder names its outputs (squashfs is ".squash"). */
+/** File extension, as diskimage-builder names its outputs (squashfs is ".squash"); an OCI image archive is ".oci.tar". */
 export function formatExtension(f: Format): string {
   switch (f) {
     case 'squashfs':
       return 'squash';
+    case 'oci':
+      return 'oci.tar';
     default:
       return f;
   }

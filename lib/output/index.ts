@@ -13,7 +13,7 @@ import { hashFile, renderChecksumLine, type Checksums } from './checksum.js';
 import { formatExtension, formatKind, type Format } from './formats.js';
 import { writeManifests, type BuildInfo } from './manifest.js';
 import { writeFormat, writerFor } from './registry.js';
-import type { FormatInput, Qcow2Compression } from './types.js';
+import type { FormatRequest, Qcow2Compression } from './types.js';
 
 export { computeImageSize } from '../disk/index.js';
 export type { Qcow2Compression } from './types.js';
@@ -71,7 +71,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     const t0 = Date.now();
     const checksums = await writeAtomically(scope, dest, async (tmp) => {
-      const input: FormatInput = {
+      const input: FormatRequest = {
         tree: req.tree,
         raw: req.disk?.raw,
         dest: tmp,
@@ -81,6 +81,7 @@ export async function writeOutputs(scope: Scope, req: OutputRequest): Promise<Ou
         tools,
         ...(req.epoch === undefined ? {} : { epoch: req.epoch }),
         ...(req.seed === undefined ? {} : { seed: req.seed }),
+        ...(req.build === undefined ? {} : { build: req.build }),
       };
       const free = freeBytes(path.dirname(dest));
       try {
@@ -166,7 +167,7 @@ function checkRequest(req: OutputRequest): void {
     if (seen.has(p)) throw invalid(`two outputs would both be written to ${p}`);
     seen.add(p);
     if (formatKind(o.format) === 'disk' && req.disk === undefined) {
-      throw invalid(`the ${o.format} output needs a disk image, but this build makes none`, 'add the vm flavour, or choose tar, tgz or squashfs');
+      throw invalid(`the ${o.format} output needs a disk image, but this build makes none`, 'add the vm flavour, or choose tar, tgz, squashfs or oci');
     }
   }
   if (!fs.existsSync(req.tree)) throw invalid(`root tree ${req.tree} does not exist`);

@@ -19,6 +19,13 @@ export interface BuildInfo {
   readonly layout?: 'mbr' | 'efi';
 }
 
+/** What NAME.manifest.json records, as its readers see it (every field optional: the file may be older or edited). */
+export interface ManifestFacts {
+  readonly build?: { readonly id?: string; readonly flavours?: readonly string[]; readonly arch?: string; readonly layout?: string | null; readonly kiln?: string };
+  readonly os?: { readonly id?: string; readonly versionId?: string | null; readonly prettyName?: string | null };
+  readonly packages?: readonly { readonly name?: string }[];
+}
+
 export function renderManifest(os: OsRelease, packages: readonly InstalledPackage[], build?: BuildInfo): string {
   const content = {
     os: { id: os.id, versionId: os.versionId ?? null, prettyName: os.prettyName ?? null },
@@ -29,6 +36,12 @@ export function renderManifest(os: OsRelease, packages: readonly InstalledPackag
   // The same flavours, architecture, layout and packages: the same id.
   const doc = { manifest: 'kiln-packages/1', ...(info ? { build: { id: contentUuid(JSON.stringify([info, content])), ...info } } : {}), ...content };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** NAME.manifest.json's text for this tree and build, as writeManifests writes it. */
+export function manifestTextOf(tree: string, build?: BuildInfo): string {
+  const { os, packages } = readInstalled(tree);
+  return renderManifest(os, packages, build);
 }
 
 /** Package URL for a Debian-family package (purl spec, type "deb"). */

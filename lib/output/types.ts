@@ -1,5 +1,6 @@
 /** The contract every output-format module implements (see registry.ts). */
 import type { Format } from './formats.js';
+import type { BuildInfo } from './manifest.js';
 
 export type Qcow2Compression = 'zstd' | 'zlib';
 
@@ -23,7 +24,18 @@ export interface FormatInput {
   readonly seed?: string;
   /** The output's final path (dest is renamed to it): for formats that record their own file name. */
   readonly final: string;
+  /**
+   * A directory for intermediate files (absent until a module makes it), beside the output under a partial
+   * name (so a build killed meanwhile leaves it to the next build's sweep); writeFormat removes it when the
+   * write ends, fails or is interrupted.
+   */
+  readonly scratch: string;
+  /** What NAME.manifest.json records of the build (formats that carry the build's labels). */
+  readonly build?: BuildInfo;
 }
+
+/** What a caller of writeFormat gives: writeFormat chooses the scratch directory. */
+export type FormatRequest = Omit<FormatInput, 'scratch'>;
 
 /** One command, argv only; run in order through lib/exec. */
 export interface Command {
@@ -37,6 +49,9 @@ export interface FormatWriter {
   readonly prefers?: readonly string[];
   /** The commands that write input.dest. Pure: tests check the argv. */
   commands(input: FormatInput): Command[];
-  /** Rewrites what the commands left nondeterministic or wrong in input.dest (times, random ids, names). */
-  finish?(input: FormatInput): void;
+  /**
+   * Rewrites what the commands left nondeterministic or wrong in input.dest (times, random ids, names), or
+   * makes the final file from what they wrote.
+   */
+  finish?(input: FormatInput): void | Promise<void>;
 }

@@ -12,16 +12,11 @@ import type { DiskFormat } from '../boot/types.js';
 import { outputFormatOf, withoutImageExtension } from '../boot/image.js';
 import { unameArch } from '../distro/arch.js';
 import { CLOUD_INIT_DEFAULT_USER } from '../distro/index.js';
+import type { ManifestFacts } from '../output/manifest.js';
 
 /** qemu-img's format name → Glance's disk_format (the same names as kiln's outputs). */
 export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
 
-/** What kiln's manifest records (only the parts publishing uses). */
-export interface ManifestFacts {
-  readonly build?: { readonly id?: string; readonly flavours?: readonly string[]; readonly arch?: string; readonly layout?: string | null; readonly kiln?: string };
-  readonly os?: { readonly id?: string; readonly versionId?: string | null };
-  readonly packages?: readonly { readonly name?: string }[];
-}
 
 export interface Sidecar {
   readonly file: string;

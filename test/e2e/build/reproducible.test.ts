@@ -1,13 +1,18 @@
 /**
  * Reproducible outputs on the busybox tree: the same flavours built three times (cache on and cold; cache on
  * and warm, restored from the step cache; --no-cache in another directory, another time zone and locale,
- * seconds later) give the same bytes for tar, tgz, squashfs, the manifest and the SBOM.
+ * seconds later) give the same bytes for tar, tgz, squashfs, oci, the manifest and the SBOM. The oci archive
+ * is read by skopeo: one layer, which is the tar output.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { hostArch } from '../../../lib/config/parse.js';
+import { ociPlatform } from '../../../lib/distro/arch.js';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { cacheStates, kiln, type Run } from '../helpers/kiln.js';
+import { command, testIf } from '../../helpers/requires.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('e2e-repro');
@@ -33,7 +38,7 @@ const digests = (dir: string) =>
 
 async function build(dir: string, extra: string[], env: Record<string, string>): Promise<Run> {
   fs.mkdirSync(dir, { recursive: true });
-  const r = await kiln(['build', '--json', '-t', 'tar,tgz,squashfs', '--image-cache', C, '-o', path.join(dir, 'img'), ...extra, 'busybox', 'stamp'], { env: { ELEMENTS_PATH: F, ...env } });
+  const r = await kiln(['build', '--json', '-t', 'tar,tgz,squashfs,oci', '--image-cache', C, '-o', path.join(dir, 'img'), ...extra, 'busybox', 'stamp'], { env: { ELEMENTS_PATH: F, ...env } });
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr.slice(-3000)}`);
   return r;
 }
@@ -42,7 +47,7 @@ test('cold, warm from the cache, and --no-cache elsewhere (other TZ, LANG, secon
   const cold = await build(path.join(work, 'a'), [], { KILN_NO_CACHE: '0' });
   expect(cacheStates(cold)).toEqual(['root:miss', 'install:miss', 'finalise:empty']);
   const a = digests(path.join(work, 'a'));
-  expect(Object.keys(a)).toEqual(['img.cdx.json', 'img.manifest.json', 'img.squash', 'img.tar', 'img.tgz']);
+  expect(Object.keys(a)).toEqual(['img.cdx.json', 'img.manifest.json', 'img.oci.tar', 'img.squash', 'img.tar', 'img.tgz']);
   const warm = await build(path.join(work, 'a'), [], { KILN_NO_CACHE: '0' });
   expect(cacheStates(warm)).toEqual(['root:hit', 'install:hit', 'finalise:empty']);
   expect(digests(path.join(work, 'a'))).toEqual(a);
@@ -51,6 +56,21 @@ test('cold, warm from the cache, and --no-cache elsewhere (other TZ, LANG, secon
   expect(cacheStates(other)).toEqual(['root:off', 'install:off', 'finalise:off']);
   expect(other.stderr).toMatch(/SOURCE_DATE_EPOCH=1577836800 \(2020-01-01T00:00:00\.000Z, kiln's default/);
   expect(digests(path.join(work, 'elsewhere', 'b'))).toEqual(a);
+});
+
+testIf(command('skopeo'))('-t oci: skopeo reads one layer holding the tree (the tar output, gzipped), the platform and the build\'s labels', () => {
+  const archive = path.join(work, 'a', 'img.oci.tar');
+  const inspect = (extra: string[]) => {
+    const r = spawnSync('skopeo', ['inspect', ...extra, `oci-archive:${archive}`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`skopeo inspect: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  const info = inspect([]);
+  expect(info).toMatchObject({ Architecture: ociPlatform(hostArch()).architecture, Os: 'linux', Created: '2020-01-01T00:00:00Z' });
+  expect(info.Layers).toHaveLength(1);
+  expect(info.Labels).toMatchObject({ 'org.opencontainers.image.title': 'img', 'kiln.flavours': 'busybox stamp' });
+  const tree = crypto.createHash('sha256').update(fs.readFileSync(path.join(work, 'a', 'img.tar'))).digest('hex');
+  expect(inspect(['--config']).rootfs.diff_ids).toEqual([`sha256:${tree}`]);
 });
 
 test('SOURCE_DATE_EPOCH from the caller sets the times; a bad one is refused before anything is built', async () => {

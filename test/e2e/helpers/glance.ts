@@ -5,8 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort, stopServer } from '../../helpers/server.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 export interface GlanceServer {
@@ -38,17 +38,6 @@ export function httpGet(url: string): Promise<Buffer> {
         res.on('error', reject);
       })
       .on('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
   });
 }
 
@@ -103,21 +92,7 @@ export async function startGlance(extra: string[] = []): Promise<GlanceServer> {
     }
   }
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const done = new Promise((r) => child.once('exit', r));
-      try {
-        process.kill(-(child.pid as number), 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    child.stderr?.destroy();
+    await stopServer(child, 15_000);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { url, dir, stop, get };

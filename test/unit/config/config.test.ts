@@ -87,6 +87,8 @@ describe('outputPaths', () => {
     ['img', ['qcow2'], ['img.qcow2']],
     ['img.qcow2', ['qcow2'], ['img.qcow2']],
     ['img', ['raw', 'tar', 'squashfs', 'tgz'], ['img.raw', 'img.tar', 'img.squash', 'img.tgz']],
+    ['img', ['tar', 'oci'], ['img.tar', 'img.oci.tar']],
+    ['img.oci.tar', ['oci'], ['img.oci.tar']],
   ] as const)('-o %s -t %j writes %j', (name, formats, expected) => {
     expect(outputPaths(name, formats).map((o) => o.path)).toEqual(expected);
   });

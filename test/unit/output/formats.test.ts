@@ -2,7 +2,7 @@ import { FORMATS, type Format } from '../../../lib/output/formats.js';
 import { WRITERS } from '../../../lib/output/registry.js';
 import type { FormatInput } from '../../../lib/output/types.js';
 
-const base: FormatInput = { tree: '/t', raw: '/w/disk.raw', dest: '/o/.img.x.kiln-part-1', final: '/o/img.x', uncompressed: false, qcow2Compression: 'zstd', tools: new Set() };
+const base: FormatInput = { tree: '/t', raw: '/w/disk.raw', dest: '/o/.img.x.kiln-part-1', final: '/o/img.x', scratch: '/o/.img.x.scratch.kiln-part-1', uncompressed: false, qcow2Compression: 'zstd', tools: new Set() };
 const excludes = ['--anchored', '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./dev/*', '--directory', '/t', '.'];
 const tarHead = ['--create', '--file', base.dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sort=name', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 
@@ -14,6 +14,7 @@ const cases: [string, Format, Partial<FormatInput>, string, string[]][] = [
   ['vhd', 'vhd', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', '/w/disk.raw', base.dest]],
   ['vmdk', 'vmdk', {}, 'qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized,adapter_type=lsilogic', '/w/disk.raw', base.dest]],
   ['tar', 'tar', {}, 'tar', [...tarHead, ...excludes]],
+  ['oci: the tree tar first (finish() makes the layer and the archive)', 'oci', {}, 'tar', [...tarHead, ...excludes]],
   ['tgz with pigz', 'tgz', { tools: new Set(['pigz']) }, 'tar', [...tarHead, '--use-compress-program=pigz -n', ...excludes]],
   ['tgz without pigz', 'tgz', {}, 'tar', [...tarHead, '--use-compress-program=gzip -n', ...excludes]],
   ['tar with SOURCE_DATE_EPOCH', 'tar', { epoch: 1700000000 }, 'tar', [...tarHead, '--mtime=@1700000000', '--clamp-mtime', ...excludes]],
