@@ -8,6 +8,7 @@ import { invalid } from '../../errors/index.js';
 import { installSignalHandlers } from '../../exec/cancel.js';
 import { resolveConnection } from '../../publish/connection.js';
 import { defaultImageName, parseProperties, parseRate, VISIBILITIES, type Visibility } from '../../publish/image.js';
+import { isRegistryDestination, publishContainerDisk } from '../../publish/container-disk.js';
 import { publish, type PublishOptions, type PublishResult } from '../../publish/index.js';
 import { withScope } from '../../scope/index.js';
 
@@ -38,7 +39,7 @@ export function addPublishOptions(cmd: Command, nameFlag: '--name' | '--publish-
 
 function publishOptions(nameFlag: '--name' | '--publish-name'): Option[] {
   return new Command()
-    .addOption(new Option(`${nameFlag} <name>`, 'the image name in Glance (default: the file name without its extension)'))
+    .addOption(new Option(`${nameFlag} <name>`, nameFlag === '--name' ? "the image name in Glance, or with --to docker://… the disk's name under disk/ (default: the file name without its extension)" : 'the image name in Glance (default: the file name without its extension)'))
     .addOption(new Option('--property <key=value>', 'an image property (repeatable); overrides the ones kiln derives').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .addOption(new Option('--visibility <visibility>', 'who may see the image').choices([...VISIBILITIES]).default('private'))
     .option('--replace', 'swap the new image in under the name once it is active; the old one is renamed NAME.replaced-DATE')
@@ -123,13 +124,30 @@ export function withoutPublishArgs(argv: readonly string[], options: readonly Op
   return out;
 }
 
+/** The options that only mean something for Glance: given with --to docker://…, they are refused. */
+const GLANCE_ONLY = ['property', 'visibility', 'replace', 'deleteOld', 'osCloud', 'glanceEndpoint', 'token', 'limitRate', 'wait'] as const;
+
 export function publishCommand(): Command {
   const cmd = new Command('publish')
-    .description('upload an image to OpenStack Glance with the properties Nova needs, verified by its sha512')
+    .description('upload an image to OpenStack Glance with the properties Nova needs, verified by its sha512; or, with --to docker://…, push it to an OCI registry as a KubeVirt containerDisk')
     .argument('<image>', 'the image file (qcow2, raw, vhd, vmdk; the format is read from the file)');
   addPublishOptions(cmd, '--name');
+  cmd.option('--to <destination>', 'docker://HOST[:PORT]/REPO:TAG: push the disk (qcow2 or raw) as a KubeVirt containerDisk (disk/NAME.qcow2, 107:107) instead of uploading to Glance');
+  cmd.option('--insecure-registry', 'with --to docker://: plain HTTP to a registry that is not on loopback');
   cmd.option('--json', 'print the result as JSON');
-  cmd.action(async (image: string, flags: PublishFlags) => {
+  cmd.action(async (image: string, flags: PublishFlags & { to?: string; insecureRegistry?: boolean }) => {
+    if (flags.to !== undefined) {
+      if (!isRegistryDestination(flags.to)) throw invalid(`--to ${flags.to}: expected docker://HOST[:PORT]/REPO:TAG (without --to, kiln publishes to Glance)`);
+      const glanceOnly = GLANCE_ONLY.filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (glanceOnly.length > 0) throw invalid(`--to ${flags.to}: ${glanceOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only applies to Glance`);
+      installSignalHandlers();
+      const r = await withScope((scope) =>
+        publishContainerDisk(scope, { file: image, to: flags.to as string, ...(flags.name !== undefined ? { name: flags.name } : {}), insecure: flags.insecureRegistry === true, env: process.env, say: (line) => process.stderr.write(`${line}\n`) }),
+      );
+      process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${r.destination}@${r.digest}\n`);
+      return;
+    }
+    if (flags.insecureRegistry) throw invalid('--insecure-registry only applies with --to docker://…');
     const settings = publishSettings(flags);
     const r = await runPublish(image, flags.name, settings);
     if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);

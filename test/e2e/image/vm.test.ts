@@ -4,14 +4,14 @@
  * 4 GiB overlay, an OpenStack config drive: the default user with the instance's key, its hostname, the root
  * grown; root with the key local-config copied, first-boot.d ran and will not run again, fstab and root
  * filesystem agree); a second instance from a NoCloud seed made by `kiln boot` (its own machine-id and host
- * keys); and the EFI variant under OVMF.
+ * keys). (The EFI variant boots in publish/registry.test.ts, as the containerDisk pulled back from a registry.)
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
-import { EFI, SEED, sharedImage, testHome } from '../helpers/images.js';
+import { SEED, sharedImage, testHome } from '../helpers/images.js';
 import { kiln } from '../helpers/kiln.js';
 import { bootPlain, metadataIso, overlay } from '../helpers/qemu.js';
 
@@ -160,12 +160,4 @@ test('nothing of a machine is baked into the image: no SSH host keys, an empty m
   expect(files).not.toMatch(/var\/lib\/systemd\/random-seed/);
   expect(files).not.toMatch(/var\/lib\/cloud\/./);
   expect(sh('tar', ['-xOf', `${img}.tar`, './etc/machine-id']).stdout).toBe('');
-});
-
-test('the EFI variant boots under OVMF', async () => {
-  const efi = await sharedImage(EFI);
-  const { bootImage } = await import('../../../lib/boot/index.js');
-  const report = await bootImage({ image: `${efi}.qcow2`, efi: true, timeoutS: 300, consoleLog: `${efi}.boot.log` });
-  expect(report.message).toMatch(/login prompt/);
-  expect(report.ok).toBe(true);
 });
