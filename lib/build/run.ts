@@ -30,6 +30,7 @@ import { assembleDisk } from '../disk/index.js';
 import { manifestBaseOf, placeChecksumFiles, writeOutputs } from '../output/index.js';
 import { writeAtomically } from '../output/atomic.js';
 import { OutputCache, outputKey } from '../cache/outputs.js';
+import { pullOutputEntry, pushOutputEntry } from '../cache/remote.js';
 import { kilnCodeDigest } from '../cache/inputs.js';
 import { recordDibManifests, saveDibManifests } from '../output/dib-manifests.js';
 import { manifestPaths } from '../output/manifest.js';
@@ -159,6 +160,23 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   let statuses = stepStatuses(cache, stepInputs, s.output, cache && (await lookUpRemote(cache, remote, stepInputs)));
   logStatuses(log, statuses);
   let resume = resumeIndex(statuses);
+  // A rebuild with nothing changed: the outputs of the build that made them, from the output cache — or, for a
+  // new builder, from the cache registry (before the step's tree, which the outputs make unnecessary).
+  const reusable = cache && outputsReusable(plan, statuses, s, specs, phase('cleanup.d'));
+  if (reusable && resume >= 0 && statuses.every((x) => ['hit', 'empty', 'covered'].includes(x.state))) {
+    const last = statuses[resume] as StepStatus;
+    const values = (last.from === 'registry' ? await remote?.stepValues(last.key) : cache.get(last.key)?.values) ?? {};
+    const outputs = OutputCache.under(s.imageCache);
+    const inputs = outputInputs(s, statuses, values, buildEnv, disk.layout);
+    const key = outputKey(inputs);
+    let reused = await reuseOutputs(scope, outputs, inputs, plan, s.checksum, log);
+    if (!reused && remote && (await pullOutputEntry(remote, outputs, key, (e) => log.event(e)))) reused = await reuseOutputs(scope, outputs, inputs, plan, s.checksum, log);
+    else if (reused && remote) await pushOutputEntry(remote, outputs, key, (await outputs.verified(key))?.files.map((f) => f.name) ?? [], { output: s.output });
+    if (reused) {
+      giveToCaller(reused);
+      return { layout: disk.layout, outputs: imageOutputs(plan) };
+    }
+  }
   // A step found only in the cache registry: pulled into the local cache first; if that fails, the local cache alone decides.
   const pullAt = statuses[resume];
   if (cache && remote && pullAt?.from === 'registry' && !(await pullStep(cache, remote, pullAt, log))) {
@@ -168,16 +186,6 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     resume = resumeIndex(statuses);
   }
   const status = (name: string) => statuses.find((x) => x.step === name) as StepStatus;
-  // A rebuild with nothing changed: the outputs of the build that made them, from the output cache.
-  const reusable = cache && outputsReusable(plan, statuses, s, specs, phase('cleanup.d'));
-  if (reusable && resume >= 0 && statuses.every((x) => ['hit', 'empty', 'covered'].includes(x.state))) {
-    const values = cache.get((statuses[resume] as StepStatus).key)?.values ?? {};
-    const reused = await reuseOutputs(scope, OutputCache.under(s.imageCache), outputInputs(s, statuses, values, buildEnv, disk.layout), plan, s.checksum, log);
-    if (reused) {
-      giveToCaller(reused);
-      return { layout: disk.layout, outputs: imageOutputs(plan) };
-    }
-  }
   let restored: Record<string, string> = {};
   if (resume >= 0 && cache) {
     const at = statuses[resume] as StepStatus;
@@ -319,8 +327,10 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
         ...(report.sbom ? [{ name: 'sbom', path: report.sbom }] : []),
       ];
       const key = outputKey(outputInputs(s, statuses, restored, buildEnv, disk.layout));
-      const stored = await OutputCache.under(s.imageCache).store(key, files);
+      const outputs = OutputCache.under(s.imageCache);
+      const stored = await outputs.store(key, files);
       log.info(stored ? `  outputs kept in the output cache (${key.slice(0, 12)}) for a rebuild with nothing changed` : '  outputs not kept in the output cache: they are on another filesystem than the cache');
+      if (stored && remote) await pushOutputEntry(remote, outputs, key, files.map((f) => f.name), { output: s.output });
     }
   });
   await copyManifestsOut(scope, plan, dirs.root, buildEnv, log);

@@ -2,12 +2,17 @@
  * The step cache shared through an OCI registry (--cache-registry HOST[:PORT]/REPO). One artifact per entry,
  * tagged by its key: an image manifest with its own artifactType, the empty config, one layer (the local
  * entry's .tar.zst) and the entry's metadata as an annotation. Registry 2.8 has no referrers API: tags are
- * the index. Step entries are tagged `step-KEY`, base trees `base-KEY`.
+ * the index. Step entries are tagged `step-KEY`, base trees `base-KEY`; output-cache entries (a build's finished
+ * files, lib/cache/outputs.ts) `output-KEY`, one layer per file titled by its name, so a new builder whose build
+ * would change nothing gets the outputs themselves.
  * Never fails a build because it is unreachable: the first network failure turns it off for the rest of the
  * build, with one line that says so. Refused credentials are bad input (exit 2), checked before the build.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { isKilnError } from '../errors/index.js';
+import { currentOwner } from '../namespace/owner.js';
+import type { OutputCache } from './outputs.js';
 import type { BuildEvent, Logger } from '../log/index.js';
 import { EMPTY_JSON, OCI_EMPTY, OCI_MANIFEST, RegistryClient, sha256, type ClientOptions, type Descriptor } from '../registry/client.js';
 import { refText, type RepoRef } from '../registry/ref.js';
@@ -15,9 +20,19 @@ import { refText, type RepoRef } from '../registry/ref.js';
 export type RegistryMode = 'pull' | 'push' | 'readwrite';
 export const REGISTRY_MODES = ['pull', 'push', 'readwrite'] as const;
 
-export type RemoteKind = 'step' | 'base';
-export const ARTIFACT_TYPE: Record<RemoteKind, string> = { step: 'application/vnd.kiln.step.v1', base: 'application/vnd.kiln.base-tree.v1' };
+export type RemoteKind = 'step' | 'base' | 'output';
+export const ARTIFACT_TYPE: Record<RemoteKind, string> = { step: 'application/vnd.kiln.step.v1', base: 'application/vnd.kiln.base-tree.v1', output: 'application/vnd.kiln.outputs.v1' };
 export const LAYER_TYPE = 'application/vnd.kiln.tree.v1.tar+zstd';
+/** A layer of an output entry: one finished file, named by its org.opencontainers.image.title annotation. */
+export const OUTPUT_FILE_TYPE = 'application/vnd.kiln.output.v1';
+const TITLE = 'org.opencontainers.image.title';
+
+/** A file of an artifact: its path here, its layer's media type, and (output entries) its name. */
+export interface ArtifactFile {
+  readonly file: string;
+  readonly mediaType: string;
+  readonly title?: string;
+}
 export const META_ANNOTATION = 'org.kiln.entry';
 
 export const remoteTag = (kind: RemoteKind, key: string) => `${kind}-${key}`;
@@ -112,11 +127,64 @@ export class RemoteCache {
     }
   }
 
+  /** The KEY=value lines a step entry's hooks printed (its metadata's values), without pulling its layer. */
+  async stepValues(key: string): Promise<Record<string, string> | undefined> {
+    if (!this.canPull) return undefined;
+    try {
+      const got = await this.client.getManifest(remoteTag('step', key));
+      if (!got) return undefined;
+      const m = JSON.parse(got.body.toString('utf8')) as { annotations?: Record<string, string> };
+      const meta = JSON.parse(m.annotations?.[META_ANNOTATION] ?? '{}') as { values?: Record<string, string> };
+      return meta.values ?? {};
+    } catch (e) {
+      this.turnOff(e);
+      return undefined;
+    }
+  }
+
+  /**
+   * Pulls an entry of several files (output entries) into `dir`, each under its title, digest-checked; returns
+   * the files' paths by name, or undefined when it is missing or the registry failed (then the cache is off).
+   */
+  async pullFiles(kind: RemoteKind, key: string, dir: string, event: (e: BuildEvent) => void): Promise<Record<string, string> | undefined> {
+    if (!this.canPull) return undefined;
+    const t0 = Date.now();
+    try {
+      const got = await this.client.getManifest(remoteTag(kind, key));
+      if (!got) return undefined;
+      const m = JSON.parse(got.body.toString('utf8')) as { artifactType?: string; layers?: Descriptor[] };
+      const layers = m.layers ?? [];
+      const titles = layers.map((l) => l.annotations?.[TITLE] ?? '');
+      if (m.artifactType !== ARTIFACT_TYPE[kind] || layers.length === 0 || !titles.every((t) => /^[a-z0-9][a-z0-9.-]*$/.test(t)) || new Set(titles).size !== titles.length) {
+        throw new Error(`${remoteTag(kind, key)} is not a kiln ${kind} entry`);
+      }
+      const files: Record<string, string> = {};
+      let bytes = 0;
+      for (const [i, layer] of layers.entries()) {
+        const file = path.join(dir, titles[i] as string);
+        bytes += await this.client.pullBlob(layer.digest, file);
+        files[titles[i] as string] = file;
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      this.log.info(`  pulled ${kind} ${key.slice(0, 12)} from ${this.where}: ${titles.join(', ')}, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s (digests verified)`);
+      event({ event: 'cache-pull', kind, key, bytes, seconds, registry: this.where });
+      return files;
+    } catch (e) {
+      this.turnOff(e);
+      return undefined;
+    }
+  }
+
   /**
    * Pushes an entry in the background (drain() awaits it). `file` is read while pushing: pass a pinned copy
    * and release it in `done`.
    */
   push(kind: RemoteKind, key: string, file: string, meta: object, done: () => void = () => undefined): void {
+    this.pushFiles(kind, key, [{ file, mediaType: LAYER_TYPE }], meta, done);
+  }
+
+  /** Pushes an entry of several files (one layer each) in the background, as push() does. */
+  pushFiles(kind: RemoteKind, key: string, files: readonly ArtifactFile[], meta: object, done: () => void = () => undefined): void {
     if (!this.canPush) {
       done();
       return;
@@ -124,16 +192,24 @@ export class RemoteCache {
     const task = (async () => {
       const t0 = Date.now();
       try {
-        const size = fs.statSync(file).size;
-        const digest = await this.client.fileDigest(file);
         await this.client.pushBlob(sha256(EMPTY_JSON), EMPTY_JSON.length, { bytes: EMPTY_JSON });
-        const how = await this.client.pushBlob(digest, size, { file });
+        const layers: Descriptor[] = [];
+        let size = 0;
+        let how: 'exists' | 'mounted' | 'uploaded' = 'exists';
+        for (const f of files) {
+          const bytes = fs.statSync(f.file).size;
+          const digest = await this.client.fileDigest(f.file);
+          const h = await this.client.pushBlob(digest, bytes, { file: f.file });
+          if (h === 'uploaded' || how === 'exists') how = h;
+          size += bytes;
+          layers.push({ mediaType: f.mediaType, digest, size: bytes, ...(f.title !== undefined ? { annotations: { [TITLE]: f.title } } : {}) });
+        }
         const manifest = {
           schemaVersion: 2,
           mediaType: OCI_MANIFEST,
           artifactType: ARTIFACT_TYPE[kind],
           config: { mediaType: OCI_EMPTY, digest: sha256(EMPTY_JSON), size: EMPTY_JSON.length },
-          layers: [{ mediaType: LAYER_TYPE, digest, size }],
+          layers,
           annotations: { [META_ANNOTATION]: JSON.stringify(meta), 'org.opencontainers.image.created': new Date().toISOString() },
         };
         await this.client.putManifest(remoteTag(kind, key), JSON.stringify(manifest), OCI_MANIFEST);
@@ -164,16 +240,39 @@ export class RemoteCache {
   }
 }
 
-/** Every kiln entry a repository holds (tags step-* and base-*), with its metadata. */
+/** Every kiln entry a repository holds (tags step-*, base-* and output-*), with its metadata. */
 export async function listRemote(client: RegistryClient): Promise<RemoteEntry[]> {
   const out: RemoteEntry[] = [];
   for (const tag of (await client.tags()).sort()) {
-    const m = /^(step|base)-([0-9a-f]+)$/.exec(tag);
+    const m = /^(step|base|output)-([0-9a-f]+)$/.exec(tag);
     if (!m) continue;
     const got = await client.getManifest(tag);
     if (!got) continue;
     const man = JSON.parse(got.body.toString('utf8')) as { layers?: Descriptor[]; annotations?: Record<string, string> };
-    out.push({ tag, kind: m[1] as RemoteKind, key: m[2] as string, bytes: man.layers?.[0]?.size ?? 0, meta: JSON.parse(man.annotations?.[META_ANNOTATION] ?? '{}') as Record<string, unknown> });
+    out.push({ tag, kind: m[1] as RemoteKind, key: m[2] as string, bytes: (man.layers ?? []).reduce((n, l) => n + l.size, 0), meta: JSON.parse(man.annotations?.[META_ANNOTATION] ?? '{}') as Record<string, unknown> });
   }
   return out;
+}
+
+/**
+ * An output-cache entry the registry holds, pulled (digest-checked) into a scratch directory inside the output
+ * cache and stored there as a local entry; false when it is missing or could not be pulled.
+ */
+export async function pullOutputEntry(remote: RemoteCache, outputs: OutputCache, key: string, event: (e: BuildEvent) => void): Promise<boolean> {
+  if (!remote.canPull) return false;
+  const o = currentOwner();
+  const scratch = path.join(outputs.dir, `.pull-${key}.kiln-part-${o.pid}-${o.start}`);
+  fs.mkdirSync(scratch, { recursive: true });
+  try {
+    const files = await remote.pullFiles('output', key, scratch, event);
+    return files !== undefined && (await outputs.store(key, Object.entries(files).map(([name, file]) => ({ name, path: file }))));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Pushes a local output-cache entry (its files as they are in the cache) unless the registry has it already. */
+export async function pushOutputEntry(remote: RemoteCache, outputs: OutputCache, key: string, names: readonly string[], meta: object): Promise<void> {
+  if (!remote.canPush || (await remote.holds('output', [key])).size > 0) return;
+  remote.pushFiles('output', key, names.map((name) => ({ file: outputs.file(key, name), mediaType: OUTPUT_FILE_TYPE, title: name })), meta);
 }

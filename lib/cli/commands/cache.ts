@@ -103,7 +103,8 @@ async function listRegistry(opts: CacheOpts): Promise<void> {
   }
   for (const e of entries) {
     const m = e.meta as { step?: string; output?: string; flavours?: string[]; release?: string; arch?: string; created?: string };
-    const what = e.kind === 'step' ? `${(m.step ?? '?').padEnd(8)}  ${m.output ?? ''}  (${(m.flavours ?? []).join(' ')})` : `${'base'.padEnd(8)}  ${m.release ?? ''}/${m.arch ?? ''}`;
+    const what =
+      e.kind === 'step' ? `${(m.step ?? '?').padEnd(8)}  ${m.output ?? ''}  (${(m.flavours ?? []).join(' ')})` : e.kind === 'output' ? `${'outputs'.padEnd(8)}  ${m.output ?? ''}` : `${'base'.padEnd(8)}  ${m.release ?? ''}/${m.arch ?? ''}`;
     process.stdout.write(`${e.key.slice(0, 12)}  ${mib(e.bytes).padStart(10)}  ${what}\n`);
   }
   process.stdout.write(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${mib(entries.reduce((n, e) => n + e.bytes, 0))} in ${refText(repo)}\n`);

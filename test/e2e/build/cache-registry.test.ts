@@ -1,7 +1,8 @@
 /**
  * The step cache shared through a real registry (docker-registry on 127.0.0.1, htpasswd auth), on the busybox
- * tree: builder A pushes every step it stores; builder B with an empty cache gets registry hits for every step,
- * pulls the last one and makes the same tar; a pull-only builder pushes nothing; `kiln cache ls --registry`;
+ * tree: builder A pushes every step it stores and its outputs; builder B with an empty cache gets registry hits for
+ * every step, pulls the last one and makes the same tar; a new builder asking for A's outputs gets them from the
+ * registry without any tree; a pull-only builder pushes nothing; `kiln cache ls --registry`;
  * a wrong password is bad input (exit 2) with nothing written or pushed; the registry stopped mid-build: the
  * build succeeds and says it could not push.
  */
@@ -49,10 +50,11 @@ describeIf(file(REGISTRY_BIN, 'docker-registry (Debian package docker-registry)'
   test('A pushes every step it stores; B, with an empty cache, hits every step in the registry and makes the same tar', async () => {
     const a = ok(await build(path.join(work, 'cache-a'), path.join(work, 'a')));
     expect(cacheSources(a)).toEqual(['root:miss', 'install:miss', 'finalise:miss']);
-    expect(pushes(a).map((e) => [e.kind, e.failed])).toEqual([['step', undefined], ['step', undefined], ['step', undefined]]);
-    expect(tags().map((e) => e.meta.step).sort()).toEqual(['finalise', 'install', 'root']);
+    // Its steps, and its outputs (the output cache's entry for a rebuild with nothing changed).
+    expect(pushes(a).map((e) => [e.kind, e.failed])).toEqual([['step', undefined], ['step', undefined], ['step', undefined], ['output', undefined]]);
+    expect(tags().filter((e) => e.kind === 'step').map((e) => e.meta.step).sort()).toEqual(['finalise', 'install', 'root']);
     const ls = spawnSync(process.execPath, ['bin/kiln', 'cache', 'ls', '--registry', repo], { encoding: 'utf8', env: { ...process.env, REGISTRY_AUTH_FILE: reg.authFile() } }).stdout;
-    expect(ls).toMatch(new RegExp(`3 entries, .* MiB in ${repo.replace(/\./g, '\\.')}`));
+    expect(ls).toMatch(new RegExp(`4 entries, .* MiB in ${repo.replace(/\./g, '\\.')}`));
 
     const cacheB = path.join(work, 'cache-b');
     const b = ok(await build(cacheB, path.join(work, 'b')));
@@ -62,12 +64,24 @@ describeIf(file(REGISTRY_BIN, 'docker-registry (Debian package docker-registry)'
     expect(pulled.map((e) => e.kind)).toEqual(['step']);
     expect(pulled[0]?.bytes).toBeGreaterThan(0);
     expect(cacheStores(b)).toEqual([]);
-    expect(pushes(b)).toEqual([]);
+    // Only its own outputs (another name than A's: another output entry).
+    expect(pushes(b).map((e) => e.kind)).toEqual(['output']);
     expect(sha(path.join(work, 'b.tar'))).toBe(sha(path.join(work, 'a.tar')));
     // The pulled entry (only the one the build resumed from) is a local entry now.
     const again = ok(await build(cacheB, path.join(work, 'b')));
     expect(cacheSources(again)).toEqual(['root:hit:registry', 'install:hit:registry', 'finalise:hit:local']);
     expect(buildEvents(again).filter((e) => e.event === 'cache-pull')).toEqual([]);
+    expect(pushes(again)).toEqual([]);
+  }, 300_000);
+
+  test('a new builder asking for what A built (same name, nothing changed): the outputs come from the registry, no step tree is pulled, the same bytes', async () => {
+    fs.mkdirSync(path.join(work, 'f'));
+    const f = ok(await build(path.join(work, 'cache-f'), path.join(work, 'f', 'a')));
+    expect(cacheSources(f)).toEqual(['root:hit:registry', 'install:hit:registry', 'finalise:hit:registry']);
+    expect(buildEvents(f).filter((e) => e.event === 'cache-pull').map((e) => e.kind)).toEqual(['output']);
+    expect(f.stderr).toMatch(/reused from the output cache/);
+    expect(pushes(f)).toEqual([]);
+    expect(sha(path.join(work, 'f', 'a.tar'))).toBe(sha(path.join(work, 'a.tar')));
   }, 300_000);
 
   test('--cache-registry-mode pull: registry hits are used, what the build stores is not pushed', async () => {
@@ -75,7 +89,7 @@ describeIf(file(REGISTRY_BIN, 'docker-registry (Debian package docker-registry)'
     expect(cacheSources(r)).toEqual(['root:hit:registry', 'install:miss', 'finalise:miss']);
     expect(cacheStores(r)).toEqual(['install', 'finalise']);
     expect(pushes(r)).toEqual([]);
-    expect(tags()).toHaveLength(3);
+    expect(tags()).toHaveLength(5);
   }, 300_000);
 
   test('a wrong password: exit 2, one line naming the registry and the auth file, nothing written or pushed', async () => {
@@ -87,7 +101,7 @@ describeIf(file(REGISTRY_BIN, 'docker-registry (Debian package docker-registry)'
     expect(errors[0]).toContain(`registry ${reg.host} refused the credentials for ${reg.host} from`);
     expect(fs.existsSync(path.join(work, 'd.tar'))).toBe(false);
     expect(fs.existsSync(path.join(cache, 'kiln', 'steps'))).toBe(false);
-    expect(tags()).toHaveLength(3);
+    expect(tags()).toHaveLength(5);
   }, 120_000);
 
   test('the registry stopped mid-build: the build succeeds and says it could not push', async () => {
