@@ -2,12 +2,15 @@
  * How big the disk must be. measureTree() walks the tree once (apparent bytes and entry count);
  * computeImageSize() is pure and turns that into a disk size with a documented margin.
  *
- * The root filesystem gets:   (apparent bytes + entries × 2 KiB) × 1.15 + 128 MiB
+ * The root filesystem gets:   (apparent bytes + entries × 2 KiB) × 1.15 + 384 MiB
  *   - entries × 2 KiB: on average half a 4 KiB block of tail slack per file (plus its inode and
  *     directory entry), which apparent sizes do not show;
  *   - × 1.15: ext4 metadata (inode tables ≈ 1.6 % at one inode per 16 KiB), the 5 % reserved for
  *     root, and about 8 % free space so the first boot (logs, apt lists, host keys) has room;
- *   - + 128 MiB: the journal (32–64 MiB at these sizes) and room for a kernel upgrade.
+ *   - + 384 MiB: the journal (32–64 MiB at these sizes), room for a kernel upgrade, and for a first `apt-get
+ *     update` on a system whose root is not grown (kiln install --installed, a plain QEMU boot): trixie's lists
+ *     and apt's two caches take about 200 MiB, which 128 MiB of margin did not leave. Free blocks cost nothing
+ *     in a qcow2 (they are never written); diskimage-builder leaves more (the tree's du ÷ 0.6).
  * The layout adds its fixed overhead (1 MiB before the root partition; for EFI also the BIOS-boot
  * partition, the ESP and the backup GPT) and everything is rounded up to whole MiB. Cloud images
  * grow their root filesystem to the real disk on first boot, so a snug default costs nothing.
@@ -26,7 +29,7 @@ export interface TreeSize {
   readonly entries: number;
 }
 
-export const SIZE_MARGIN = { slackPerEntry: 2048, factor: 1.15, fixed: 128 * MiB } as const;
+export const SIZE_MARGIN = { slackPerEntry: 2048, factor: 1.15, fixed: 384 * MiB } as const;
 
 export function roundUpMiB(bytes: number): number {
   return Math.ceil(bytes / MiB) * MiB;

@@ -77,7 +77,7 @@ test('kiln build --publish: the image reads back byte for byte, with the propert
     os_hash_algo: 'sha512',
     os_hash_value: sha(image, 'sha512'),
     os_distro: 'debian',
-    os_version: '12',
+    os_version: '13', // the EFI fixture builds the default release, trixie
     architecture: 'x86_64',
     hw_disk_bus: 'virtio',
     hw_firmware_type: 'uefi',

@@ -1,13 +1,13 @@
 import { chooseImageSize, computeImageSize, computeRootSize, minimumImageSize, MiB, roundUpMiB } from '../../../lib/disk/size.js';
 import { isKilnError } from '../../../lib/errors/index.js';
 
-describe('computeRootSize: (bytes + entries × 2 KiB) × 1.15 + 128 MiB, rounded up to MiB', () => {
+describe('computeRootSize: (bytes + entries × 2 KiB) × 1.15 + 384 MiB, rounded up to MiB', () => {
   test.each([
     // bytes, entries, expected MiB
-    [0, 0, 128],
-    [100 * MiB, 0, 128 + 115],
-    [711_308_004, 16_321, 945],
-    [2 * 1024 * MiB, 50_000, Math.ceil(((2 * 1024 * MiB + 50_000 * 2048) * 1.15 + 128 * MiB) / MiB)],
+    [0, 0, 384],
+    [100 * MiB, 0, 384 + 115],
+    [711_308_004, 16_321, 945 + 256],
+    [2 * 1024 * MiB, 50_000, Math.ceil(((2 * 1024 * MiB + 50_000 * 2048) * 1.15 + 384 * MiB) / MiB)],
   ])('%d bytes, %d entries → %d MiB', (bytes, entries, mib) => {
     expect(computeRootSize({ bytes, entries })).toBe(mib * MiB);
   });
