@@ -48,12 +48,8 @@ export class OutputCache {
   /** The entry, when it exists and every file still has its recorded size and digest; a damaged entry is dropped. */
   async verified(key: string): Promise<OutputEntry | undefined> {
     const dir = path.join(this.dir, key);
-    let entry: OutputEntry;
-    try {
-      entry = JSON.parse(fs.readFileSync(path.join(dir, 'entry.json'), 'utf8')) as OutputEntry;
-    } catch {
-      return undefined;
-    }
+    const entry = this.read(key);
+    if (!entry) return undefined;
     for (const f of entry.files) {
       const p = path.join(dir, f.name);
       const ok = fs.statSync(p, { throwIfNoEntry: false })?.size === f.bytes && (await hashFile(p)).sha256 === f.sha256;
@@ -65,6 +61,15 @@ export class OutputCache {
     const now = new Date();
     fs.utimesSync(path.join(dir, 'entry.json'), now, now);
     return entry;
+  }
+
+  /** The entry as recorded, unchecked: for one this process has just stored from files it hashed itself. */
+  read(key: string): OutputEntry | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir, key, 'entry.json'), 'utf8')) as OutputEntry;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The path of a file of an entry. */

@@ -8,10 +8,12 @@
  * Never fails a build because it is unreachable: the first network failure turns it off for the rest of the
  * build, with one line that says so. Refused credentials are bad input (exit 2), checked before the build.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isKilnError } from '../errors/index.js';
 import { currentOwner } from '../namespace/owner.js';
+import type { Checksums } from '../output/checksum.js';
 import type { OutputCache } from './outputs.js';
 import type { BuildEvent, Logger } from '../log/index.js';
 import { EMPTY_JSON, OCI_EMPTY, OCI_MANIFEST, RegistryClient, sha256, type ClientOptions, type Descriptor } from '../registry/client.js';
@@ -146,7 +148,7 @@ export class RemoteCache {
    * Pulls an entry of several files (output entries) into `dir`, each under its title, digest-checked; returns
    * the files' paths by name, or undefined when it is missing or the registry failed (then the cache is off).
    */
-  async pullFiles(kind: RemoteKind, key: string, dir: string, event: (e: BuildEvent) => void): Promise<Record<string, string> | undefined> {
+  async pullFiles(kind: RemoteKind, key: string, dir: string, event: (e: BuildEvent) => void): Promise<Record<string, { path: string; sums: Checksums }> | undefined> {
     if (!this.canPull) return undefined;
     const t0 = Date.now();
     try {
@@ -158,12 +160,14 @@ export class RemoteCache {
       if (m.artifactType !== ARTIFACT_TYPE[kind] || layers.length === 0 || !titles.every((t) => /^[a-z0-9][a-z0-9.-]*$/.test(t)) || new Set(titles).size !== titles.length) {
         throw new Error(`${remoteTag(kind, key)} is not a kiln ${kind} entry`);
       }
-      const files: Record<string, string> = {};
+      const files: Record<string, { path: string; sums: Checksums }> = {};
       let bytes = 0;
       for (const [i, layer] of layers.entries()) {
         const file = path.join(dir, titles[i] as string);
-        bytes += await this.client.pullBlob(layer.digest, file);
-        files[titles[i] as string] = file;
+        // md5 on the way in too (the output cache records both), so nothing reads the file again.
+        const md5 = crypto.createHash('md5');
+        bytes += await this.client.pullBlob(layer.digest, file, (chunk) => md5.update(chunk));
+        files[titles[i] as string] = { path: file, sums: { sha256: layer.digest.slice('sha256:'.length), md5: md5.digest('hex') } };
       }
       const seconds = (Date.now() - t0) / 1000;
       this.log.info(`  pulled ${kind} ${key.slice(0, 12)} from ${this.where}: ${titles.join(', ')}, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s (digests verified)`);
@@ -265,7 +269,7 @@ export async function pullOutputEntry(remote: RemoteCache, outputs: OutputCache,
   fs.mkdirSync(scratch, { recursive: true });
   try {
     const files = await remote.pullFiles('output', key, scratch, event);
-    return files !== undefined && (await outputs.store(key, Object.entries(files).map(([name, file]) => ({ name, path: file }))));
+    return files !== undefined && (await outputs.store(key, Object.entries(files).map(([name, f]) => ({ name, path: f.path, sums: f.sums }))));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

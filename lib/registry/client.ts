@@ -116,7 +116,7 @@ export class RegistryClient {
    * Streams a blob into `dest` (a partial name the caller renames into place), checking its digest; a download that
    * breaks off or arrives wrong leaves no file. Returns its size.
    */
-  async pullBlob(digest: string, dest: string): Promise<number> {
+  async pullBlob(digest: string, dest: string, tap?: (chunk: Buffer) => void): Promise<number> {
     const res = await this.request('GET', `/v2/${this.repo.repo}/blobs/${digest}`, { ok: [200] });
     const hash = crypto.createHash('sha256');
     let bytes = 0;
@@ -124,6 +124,7 @@ export class RegistryClient {
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
       body.on('data', (d: Buffer) => {
         hash.update(d);
+        tap?.(d);
         bytes += d.length;
       });
       await pipeline(body, fs.createWriteStream(dest));
