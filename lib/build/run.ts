@@ -172,7 +172,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     let reused = await reuseOutputs(scope, outputs, inputs, plan, s.checksum, log);
     // Pulled: every file's digests were checked on the way in, so the entry is used without reading them again.
     if (!reused && remote && (await pullOutputEntry(remote, outputs, key, (e) => log.event(e)))) reused = await reuseOutputs(scope, outputs, inputs, plan, s.checksum, log, false);
-    else if (reused && remote) await pushOutputEntry(remote, outputs, key, (await outputs.verified(key))?.files.map((f) => f.name) ?? [], { output: s.output });
+    else if (reused && remote) await pushOutputEntry(remote, outputs, key, { output: s.output });
     if (reused) {
       giveToCaller(reused);
       return { layout: disk.layout, outputs: imageOutputs(plan) };
@@ -331,7 +331,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
       const outputs = OutputCache.under(s.imageCache);
       const stored = await outputs.store(key, files);
       log.info(stored ? `  outputs kept in the output cache (${key.slice(0, 12)}) for a rebuild with nothing changed` : '  outputs not kept in the output cache: they are on another filesystem than the cache');
-      if (stored && remote) await pushOutputEntry(remote, outputs, key, files.map((f) => f.name), { output: s.output });
+      if (stored && remote) await pushOutputEntry(remote, outputs, key, { output: s.output });
     }
   });
   await copyManifestsOut(scope, plan, dirs.root, buildEnv, log);

@@ -28,12 +28,15 @@ export const LAYER_TYPE = 'application/vnd.kiln.tree.v1.tar+zstd';
 /** A layer of an output entry: one finished file, named by its org.opencontainers.image.title annotation. */
 export const OUTPUT_FILE_TYPE = 'application/vnd.kiln.output.v1';
 const TITLE = 'org.opencontainers.image.title';
+const MD5 = 'org.kiln.md5';
 
 /** A file of an artifact: its path here, its layer's media type, and (output entries) its name. */
 export interface ArtifactFile {
   readonly file: string;
   readonly mediaType: string;
   readonly title?: string;
+  /** The file's md5 (output entries record it: the .md5 checksum files), carried as an annotation. */
+  readonly md5?: string;
 }
 export const META_ANNOTATION = 'org.kiln.entry';
 
@@ -98,7 +101,8 @@ export class RemoteCache {
     const out = new Set<string>();
     if (this.off !== undefined) return out;
     try {
-      for (const key of keys) if (await this.client.getManifest(remoteTag(kind, key))) out.add(key);
+      const found = await Promise.all(keys.map(async (key) => ((await this.client.getManifest(remoteTag(kind, key))) ? key : undefined)));
+      for (const key of found) if (key !== undefined) out.add(key);
     } catch (e) {
       this.turnOff(e);
     }
@@ -164,10 +168,12 @@ export class RemoteCache {
       let bytes = 0;
       for (const [i, layer] of layers.entries()) {
         const file = path.join(dir, titles[i] as string);
-        // md5 on the way in too (the output cache records both), so nothing reads the file again.
-        const md5 = crypto.createHash('md5');
-        bytes += await this.client.pullBlob(layer.digest, file, (chunk) => md5.update(chunk));
-        files[titles[i] as string] = { path: file, sums: { sha256: layer.digest.slice('sha256:'.length), md5: md5.digest('hex') } };
+        // The output cache records md5 too: from the manifest (as trusted as the digests it names), else
+        // computed on the way in; either way nothing reads the file again.
+        const noted = layer.annotations?.[MD5];
+        const md5 = noted && /^[0-9a-f]{32}$/.test(noted) ? undefined : crypto.createHash('md5');
+        bytes += await this.client.pullBlob(layer.digest, file, md5 ? (chunk) => md5.update(chunk) : undefined);
+        files[titles[i] as string] = { path: file, sums: { sha256: layer.digest.slice('sha256:'.length), md5: md5 ? md5.digest('hex') : (noted as string) } };
       }
       const seconds = (Date.now() - t0) / 1000;
       this.log.info(`  pulled ${kind} ${key.slice(0, 12)} from ${this.where}: ${titles.join(', ')}, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s (digests verified)`);
@@ -206,7 +212,7 @@ export class RemoteCache {
           const h = await this.client.pushBlob(digest, bytes, { file: f.file });
           if (h === 'uploaded' || how === 'exists') how = h;
           size += bytes;
-          layers.push({ mediaType: f.mediaType, digest, size: bytes, ...(f.title !== undefined ? { annotations: { [TITLE]: f.title } } : {}) });
+          layers.push({ mediaType: f.mediaType, digest, size: bytes, ...(f.title !== undefined ? { annotations: { [TITLE]: f.title, ...(f.md5 ? { [MD5]: f.md5 } : {}) } } : {}) });
         }
         const manifest = {
           schemaVersion: 2,
@@ -276,7 +282,8 @@ export async function pullOutputEntry(remote: RemoteCache, outputs: OutputCache,
 }
 
 /** Pushes a local output-cache entry (its files as they are in the cache) unless the registry has it already. */
-export async function pushOutputEntry(remote: RemoteCache, outputs: OutputCache, key: string, names: readonly string[], meta: object): Promise<void> {
-  if (!remote.canPush || (await remote.holds('output', [key])).size > 0) return;
-  remote.pushFiles('output', key, names.map((name) => ({ file: outputs.file(key, name), mediaType: OUTPUT_FILE_TYPE, title: name })), meta);
+export async function pushOutputEntry(remote: RemoteCache, outputs: OutputCache, key: string, meta: object): Promise<void> {
+  const entry = outputs.read(key);
+  if (!entry || !remote.canPush || (await remote.holds('output', [key])).size > 0) return;
+  remote.pushFiles('output', key, entry.files.map((f) => ({ file: outputs.file(key, f.name), mediaType: OUTPUT_FILE_TYPE, title: f.name, md5: f.md5 })), meta);
 }
