@@ -13,7 +13,7 @@ import { failed, invalid } from '../errors/index.js';
 import { hostArch } from '../config/parse.js';
 import { containerDiskPath, writeContainerDisk } from '../oci/containerdisk.js';
 import { imageLabels } from '../oci/labels.js';
-import { RegistryUnreachable } from '../registry/client.js';
+import { RegistryClient, RegistryUnreachable } from '../registry/client.js';
 import { pushOciLayout } from '../registry/layout.js';
 import { parseImageRef, refText } from '../registry/ref.js';
 import type { Scope } from '../scope/index.js';
@@ -63,27 +63,38 @@ export async function publishContainerDisk(scope: Scope, o: ContainerDiskPublish
   const labels = imageLabels(sidecar?.facts, { title: name, epoch, ...(sidecar ? { manifestSha256: sidecar.sha256 } : {}) });
   const arch = sidecar?.facts.build?.arch ?? hostArch();
 
+  // The credentials and the registry first: a refusal (exit 2) or an unreachable registry costs no layer.
+  await reachable(() => new RegistryClient(target, { insecure: o.insecure, env: o.env }).ping(), o.to);
+
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-containerdisk-'));
   scope.defer(`remove ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }));
   const layout = path.join(dir, 'layout');
   await writeContainerDisk(o.file, layout, { name, labels, epoch, arch });
   const blobs = { uploaded: 0, present: 0 };
-  let digest: string;
-  try {
-    digest = await pushOciLayout(layout, o.to, {
-      insecure: o.insecure,
-      env: o.env,
-      onBlob: (_d, how) => {
-        if (how === 'uploaded') blobs.uploaded += 1;
-        else blobs.present += 1;
-      },
-    });
-  } catch (e) {
-    if (e instanceof RegistryUnreachable) throw failed(`--to ${o.to}: ${e.message}`, { hint: 'nothing was tagged; publish again once the registry answers' });
-    throw e;
-  }
+  const digest = await reachable(
+    () =>
+      pushOciLayout(layout, o.to, {
+        insecure: o.insecure,
+        env: o.env,
+        onBlob: (_d, how) => {
+          if (how === 'uploaded') blobs.uploaded += 1;
+          else blobs.present += 1;
+        },
+      }),
+    o.to,
+  );
   const destination = `docker://${refText(target, target.reference)}`;
   const seconds = (Date.now() - t0) / 1000;
   o.say(`kiln: published ${o.file} to ${destination} as a containerDisk (${disk}, ${digest}, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${blobs.uploaded} blobs uploaded, ${blobs.present} already there) in ${seconds.toFixed(1)} s`);
   return { destination, digest, disk, bytes, seconds, blobs };
+}
+
+/** An unreachable registry is a failure (exit 1) naming the destination; nothing is tagged then. */
+async function reachable<T>(fn: () => Promise<T>, to: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RegistryUnreachable) throw failed(`--to ${to}: ${e.message}`, { hint: 'nothing was tagged; publish again once the registry answers' });
+    throw e;
+  }
 }
