@@ -10,6 +10,8 @@ export const MEDIA_TYPES = {
   config: 'application/vnd.oci.image.config.v1+json',
   layer: 'application/vnd.oci.image.layer.v1.tar',
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  /** The empty descriptor's type (image-spec 1.1): the config of an artifact that has none. */
+  empty: 'application/vnd.oci.empty.v1+json',
 } as const;
 
 /** The content of an image layout's `oci-layout` file. */
@@ -40,6 +42,8 @@ export interface Descriptor {
   readonly size: number;
   readonly platform?: Platform;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** An artifact manifest's type, as an index or a referrers list names it. */
+  readonly artifactType?: string;
 }
 
 /** `sha256:HEX` of bytes. */

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalid } from '../errors/index.js';
 import { authFiles, basicHeader, findCredentials, parseChallenge, type Challenge, type Credentials } from './auth.js';
 import { isLoopback, refText, type RepoRef } from './ref.js';
+import { MEDIA_TYPES, sha256Digest, type Descriptor } from '../oci/media.js';
 
 export interface ClientOptions {
   /** Plain HTTP for a host that is not loopback (--insecure-registry). */
@@ -35,17 +36,11 @@ export class RegistryUnreachable extends Error {
 
 export type BlobSource = { readonly file: string } | { readonly bytes: Buffer };
 
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly annotations?: Record<string, string>;
-  readonly artifactType?: string;
-}
-
 type Body = () => Buffer | ReadableStream<Uint8Array> | undefined;
 
-export const sha256 = (b: Buffer | string) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
+/** The OCI names are lib/oci/media.ts's; these are the ones the registry side uses, by their old names. */
+export type { Descriptor };
+export const sha256 = sha256Digest;
 
 export class RegistryClient {
   private readonly base: string;
@@ -300,9 +295,9 @@ export class RegistryClient {
   }
 }
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+export const OCI_MANIFEST = MEDIA_TYPES.manifest;
+export const OCI_INDEX = MEDIA_TYPES.index;
+export const OCI_EMPTY = MEDIA_TYPES.empty;
 export const EMPTY_JSON = Buffer.from('{}');
 
 function withDigest(location: string, digest: string): string {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../errors/index.js';
+import { blobPath as ociBlobPath } from '../oci/blobs.js';
 import { OCI_MANIFEST, RegistryClient, type ClientOptions, type Descriptor } from './client.js';
 import { parseImageRef, refText } from './ref.js';
 
@@ -48,9 +49,8 @@ function onlyManifest(dir: string): Descriptor {
 }
 
 function blobPath(dir: string, digest: string): string {
-  const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
-  if (!m) throw invalid(`${dir}: "${digest}" is not a sha256 digest`);
-  const file = path.join(dir, 'blobs', 'sha256', m[1] as string);
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw invalid(`${dir}: "${digest}" is not a sha256 digest`);
+  const file = ociBlobPath(dir, digest);
   if (!fs.existsSync(file)) throw invalid(`${dir}: blob ${digest} is missing (${file})`);
   return file;
 }
