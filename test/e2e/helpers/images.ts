@@ -1,8 +1,9 @@
 /**
  * Images shared between end-to-end test files: each distinct image is built once per test run
  * (scripts/test empties the directory first) and reused by every test that only inspects or boots it.
- * The files that use them run in one lane (scripts/test's IMAGES_LANE), one at a time, so no image is
- * built twice at once.
+ * Most files that use them run in one lane (scripts/test's IMAGES_LANE); a file of the other lane that asks
+ * for an image while it is being built waits for that build (a lock directory per image), so none is built
+ * twice at once.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -95,9 +96,53 @@ export function recordFixture(name: string, seconds: number): void {
   fs.writeFileSync(path.join(IMAGES, `${name}.fixture.json`), `${JSON.stringify({ name, seconds, testPath })}\n`);
 }
 
+/** Whether the process named in a lock directory lives (a lock whose pid is not written yet counts as alive). */
+function ownerAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    return fs.existsSync(lock);
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Holds `${prefix}.lock` (a directory: mkdir is atomic) while `fn` runs; waits while another live process of
+ * this run holds it, and takes over the lock of one that died.
+ */
+async function withImageLock<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${prefix}.lock`;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!ownerAlive(lock)) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Builds `name` with these arguments unless this run already did; returns the output prefix. */
-export async function sharedImage({ name, args, bin, cache }: Fixture): Promise<string> {
+export async function sharedImage(fixture: Fixture): Promise<string> {
   fs.mkdirSync(IMAGES, { recursive: true });
+  return withImageLock(path.join(IMAGES, fixture.name), () => buildShared(fixture));
+}
+
+async function buildShared({ name, args, bin, cache }: Fixture): Promise<string> {
   const prefix = path.join(IMAGES, name);
   const stamp = `${prefix}.built`;
   const key = JSON.stringify({ bin, args });
