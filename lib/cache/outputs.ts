@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hashFile, type Checksums } from '../output/checksum.js';
-import { currentOwner } from '../namespace/owner.js';
+import { currentOwner, ownerAlive } from '../namespace/owner.js';
 
 export interface OutputEntryFile {
   /** The file's name in the entry: the output's format, or `manifest` / `sbom`. */
@@ -117,10 +117,17 @@ export class OutputCache {
     return n;
   }
 
-  /** Keeps the KEEP most recently used entries. */
+  /**
+   * Keeps the KEEP most recently used entries, and removes the scratch directories (a store's or a registry
+   * pull's, `.KEY.kiln-part-PID-START`) of builds that died before renaming or removing them.
+   */
   private prune(): void {
-    const entries = fs
-      .readdirSync(this.dir)
+    const names = fs.readdirSync(this.dir);
+    for (const n of names) {
+      const m = /^\..*\.kiln-part-([0-9]+)-([0-9]+)$/.exec(n);
+      if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+    }
+    const entries = names
       .filter((n) => !n.startsWith('.'))
       .map((n) => ({ n, t: fs.statSync(path.join(this.dir, n, 'entry.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => b.t - a.t);

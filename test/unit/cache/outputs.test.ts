@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutputCache, outputKey } from '../../../lib/cache/outputs.js';
+import { currentOwner } from '../../../lib/namespace/owner.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const work = tempDir('unit-output-cache');
@@ -66,3 +67,16 @@ test('the newest entries are kept, the oldest pruned; clear removes all', async 
   expect(cache.clear()).toBe(8);
   expect(fs.existsSync(path.join(work, 'c3'))).toBe(false);
 });
+
+test("a dead build's scratch directories are swept at the next store; a live build's are left alone", async () => {
+  const dir = path.join(work, 'c4');
+  const cache = new OutputCache(dir);
+  const dead = path.join(dir, '.k0.kiln-part-999999999-1');
+  const pull = path.join(dir, '.pull-k9.kiln-part-999999999-1');
+  const me = currentOwner();
+  const live = path.join(dir, `.k1.kiln-part-${me.pid}-${me.start}`);
+  for (const d of [dead, pull, live]) fs.mkdirSync(path.join(d, 'inner'), { recursive: true });
+  await cache.store('k2', [{ name: 'tar', path: output('t.tar', 'v') }]);
+  expect(fs.readdirSync(dir).sort()).toEqual([path.basename(live), 'k2']);
+});
+
