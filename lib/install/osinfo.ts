@@ -115,9 +115,13 @@ export function loadCatalogue(db = OSINFO_DB): Map<string, OsEntry> {
   return out;
 }
 
-/** Releases newer than the database Debian 12 ships, made from their predecessor's entry. */
+/**
+ * Releases newer than the database Debian 12 ships, made from their predecessor's entry (in this order: each
+ * may derive from the one before).
+ */
 const DERIVED: Record<string, { from: string; fields: Partial<OsEntry> & { codename?: string } }> = {
   debian12: { from: 'debian11', fields: { id: 'http://debian.org/debian/12', shortIds: ['debian12', 'debianbookworm'], name: 'Debian 12', version: '12', codename: 'bookworm' } },
+  debian13: { from: 'debian12', fields: { id: 'http://debian.org/debian/13', shortIds: ['debian13', 'debiantrixie'], name: 'Debian 13', version: '13', codename: 'trixie' } },
 };
 
 /** The entry for a short id, or a clear error listing near matches. */

@@ -71,7 +71,7 @@ test('the second stage on a kiln-built image: boot, SSH, install a package, powe
   const { key } = testHome();
   const img = await sharedImage(SEED);
   const out = path.join(work, 'second');
-  const r = await kiln(['install', '--os', 'debian12', '--installed', `${img}.qcow2`, '-o', out, '--ssh-key', key, '--packages', 'less', '--checksum'], { timeoutMs: 20 * 60_000 });
+  const r = await kiln(['install', '--os', 'debian13', '--installed', `${img}.qcow2`, '-o', out, '--ssh-key', key, '--packages', 'less', '--checksum'], { timeoutMs: 20 * 60_000 });
   if (r.code !== 0) throw new Error(`kiln install --installed failed (${r.code}):\n${r.stderr}\n${r.stdout.slice(-3000)}`);
   expect(fs.existsSync(`${out}.qcow2`)).toBe(true);
   expect(spawnSync('sha256sum', ['-c', `${out}.qcow2.sha256`], { cwd: work }).status).toBe(0);

@@ -54,7 +54,7 @@ test('an entry: ids, the untranslated name, distro, codename, resources in MiB a
   expect(e && installable(e)).toBe(true);
 });
 
-test('Debian 12, missing from the database, is derived from Debian 11 with its codename', () => {
+test('Debian 12 and 13, missing from the database, are derived from their predecessors with their codenames', () => {
   const c = loadCatalogue(db);
   const e = c.get('debian12');
   expect(e?.derivedFrom).toBe('debian11');
@@ -62,6 +62,9 @@ test('Debian 12, missing from the database, is derived from Debian 11 with its c
   expect(e?.trees[0]?.url).toBe('http://mirror.example/debian/dists/bookworm/main/installer-amd64');
   expect(c.get('debianbookworm')).toBe(e);
   expect(c.get('debian11')?.derivedFrom).toBeUndefined();
+  const trixie = c.get('debian13');
+  expect([trixie?.derivedFrom, trixie?.codename, trixie?.version, trixie?.trees[0]?.url]).toEqual(['debian12', 'trixie', '13', 'http://mirror.example/debian/dists/trixie/main/installer-amd64']);
+  expect(c.get('debiantrixie')).toBe(trixie);
 });
 
 test('which automation each distribution takes', () => {
@@ -74,8 +77,8 @@ test('which automation each distribution takes', () => {
 });
 
 test('an unknown id: the error names it and suggests near ids', () => {
-  const r = findOs(loadCatalogue(db), 'debian13');
-  expect('error' in r && r.error).toMatch(/--os debian13: not in libosinfo's database.*did you mean .*debian11/);
+  const r = findOs(loadCatalogue(db), 'debian14');
+  expect('error' in r && r.error).toMatch(/--os debian14: not in libosinfo's database.*did you mean .*debian11/);
   const none = findOs(loadCatalogue(path.join(db, 'nothing')), 'debian12');
   expect('error' in none && none.error).toMatch(/is empty or missing: apt-get install osinfo-db/);
 });
@@ -84,6 +87,7 @@ const REAL = '/usr/share/osinfo/os/debian.org/debian-11.xml';
 testIf(file(REAL, 'osinfo-db (Debian package osinfo-db)'))("this machine's osinfo-db: debian12 derived, fedora and ubuntu entries installable", () => {
   const c = loadCatalogue();
   expect(c.get('debian12')?.codename).toBe('bookworm');
+  expect(c.get('debian13')?.codename).toBe('trixie');
   expect(c.get('debian11')?.resources.minRamMb).toBeGreaterThan(0);
   const fedora = [...c.values()].find((e) => e.distro === 'fedora' && e.automation === 'kickstart' && installable(e));
   expect(fedora).toBeDefined();
