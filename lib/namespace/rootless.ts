@@ -166,3 +166,21 @@ export function inUserNamespace(): boolean {
   if (map === undefined) return false;
   return map.trim().split(/\s+/).join(' ') !== '0 0 4294967295';
 }
+
+/**
+ * tar options that leave out a tarball's device nodes when unpacking in a user namespace, where mknod(2) is
+ * refused (mmdebstrap's base tarballs carry /dev/null, /dev/zero, … and a step-cache entry a root build made
+ * may too); none elsewhere. The tree's /dev is the host's, bound in, while hooks run; the booted image's is
+ * devtmpfs, so the image only loses the static nodes a root build would have written into it.
+ * `decompress`: tar's -I argument for the tarball.
+ */
+export async function deviceExcludes(tarball: string, decompress: string): Promise<string[]> {
+  if (!inUserNamespace()) return [];
+  const r = await run('tar', ['-t', '-v', '--numeric-owner', '-I', decompress, '-f', tarball], { label: 'list device nodes' });
+  const names = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('c') || l.startsWith('b'))
+    // "crw-rw-rw- 0/0 1,3 2020-01-01 00:00 ./dev/null": the name is everything after the time.
+    .map((l) => l.replace(/^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+/, ''));
+  return names.length === 0 ? [] : ['--no-wildcards', ...names.map((n) => `--exclude=${n}`)];
+}
