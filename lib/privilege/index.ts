@@ -55,18 +55,31 @@ async function sudoAllows(script: string, args: readonly string[]): Promise<bool
   return (await run('sudo', ['-n', '-l', script, ...args], { allowFailure: true })).exitCode === 0;
 }
 
+/** Whether this process's user is a member of the group (by name), as `id -Gn` reports it. */
+async function inGroup(name: string): Promise<boolean> {
+  const r = await run('id', ['-Gn'], { allowFailure: true });
+  return r.exitCode === 0 && r.stdout.trim().split(/\s+/).includes(name);
+}
+
 /**
- * A non-root user's build: through sudo when sudoers.d/kiln lets them (as before), else rootless in a user
- * namespace; returns the exit code of the re-run. Neither possible: one error naming what to enable.
+ * A non-root user's build: through sudo when sudoers.d/kiln lets them (a member of the kiln group, as before),
+ * else rootless in a user namespace; returns the exit code of the re-run. Only a member is asked about first
+ * (sudo logs, and may mail, a refused user's every attempt); anyone else tries sudo only when rootless is not
+ * possible. Neither possible: one error naming what to enable.
  */
-export async function runUnprivileged(script: string, args: readonly string[]): Promise<number> {
+export async function runUnprivileged(script: string, args: readonly string[], opts: { notRootless?: string } = {}): Promise<number> {
   const mode = rootlessMode(process.env.KILN_ROOTLESS);
   if (mode === 'never') return runThroughSudo(script, args);
-  if (mode === 'auto' && (await sudoAllows(script, args))) return runThroughSudo(script, args);
-  const problem = await rootlessProblem();
-  if (problem) {
-    const lead = mode === 'auto' ? `${who()} is not root, may not run kiln through sudo (not in the kiln group), and cannot build rootless` : `${who()} cannot build rootless (KILN_ROOTLESS=1)`;
-    throw invalid(`${lead}: ${problem.message}`, `${problem.hint}; README: "Rootless builds"`);
+  const member = mode === 'auto' && (await inGroup('kiln'));
+  if (member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
+  // What this command needs that no user namespace gives: sudo or nothing.
+  if (opts.notRootless !== undefined) {
+    if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
+    throw invalid(`${who()} is not root and may not run kiln through sudo (not in the kiln group), and this cannot be done rootless: ${opts.notRootless}`, 'run it as root, or through sudo as a member of the kiln group (README: "Building without root")');
   }
-  return runRootless([script, ...args]);
+  const problem = await rootlessProblem();
+  if (!problem) return runRootless([script, ...args]);
+  if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
+  const lead = mode === 'auto' ? `${who()} is not root, may not run kiln through sudo (not in the kiln group), and cannot build rootless` : `${who()} cannot build rootless (KILN_ROOTLESS=1)`;
+  throw invalid(`${lead}: ${problem.message}`, `${problem.hint}; README: "Rootless builds"`);
 }

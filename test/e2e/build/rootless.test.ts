@@ -123,8 +123,11 @@ afterAll(() => {
   for (const f of created) fs.rmSync(f, { force: true });
 });
 
-test('the user may not use sudo and is in no kiln group', () => {
+test('the user may not use sudo, is in no kiln group, and can read this checkout', () => {
   expect(sh('id', ['-nG', USER]).stdout.trim()).toBe(USER);
+  // The user runs kiln from this checkout: a clone under a private directory (/root) cannot be tested so.
+  const main = path.join(REPO, 'dist', 'lib', 'cli', 'main.js');
+  expect([main, sh('runuser', ['-u', USER, '--', 'test', '-r', main]).status]).toEqual([main, 0]);
   expect(sh('runuser', ['-u', USER, '--', 'sudo', '-n', 'true']).status).not.toBe(0);
 });
 
