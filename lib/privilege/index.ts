@@ -67,16 +67,11 @@ async function inGroup(name: string): Promise<boolean> {
  * (sudo logs, and may mail, a refused user's every attempt); anyone else tries sudo only when rootless is not
  * possible. Neither possible: one error naming what to enable.
  */
-export async function runUnprivileged(script: string, args: readonly string[], opts: { notRootless?: string } = {}): Promise<number> {
+export async function runUnprivileged(script: string, args: readonly string[]): Promise<number> {
   const mode = rootlessMode(process.env.KILN_ROOTLESS);
   if (mode === 'never') return runThroughSudo(script, args);
   const member = mode === 'auto' && (await inGroup('kiln'));
   if (member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
-  // What this command needs that no user namespace gives: sudo or nothing.
-  if (opts.notRootless !== undefined) {
-    if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
-    throw invalid(`${who()} is not root and may not run kiln through sudo (not in the kiln group), and this cannot be done rootless: ${opts.notRootless}`, 'run it as root, or through sudo as a member of the kiln group (README: "Building without root")');
-  }
   const problem = await rootlessProblem();
   if (!problem) return runRootless([script, ...args]);
   if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);

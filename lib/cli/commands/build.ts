@@ -33,7 +33,7 @@ export function buildCommand(name: string, kind: BuildKind): Command {
     }
     // The privileged or namespaced re-run only builds: credentials never enter it; this process publishes.
     const argv = withoutPublishArgs(process.argv.slice(2), publishing);
-    if (!isRoot()) await exitUnlessOk(runUnprivileged(process.argv[1] as string, argv, kind === 'ramdisk' ? { notRootless: NO_ROOTLESS_RAMDISK } : {}));
+    if (!isRoot()) await exitUnlessOk(runUnprivileged(process.argv[1] as string, argv));
     else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
     else {
       await runBuild(config, plan);
@@ -43,9 +43,6 @@ export function buildCommand(name: string, kind: BuildKind): Command {
   });
   return cmd;
 }
-
-/** Why `kiln ramdisk` needs real root (lib/ramdisk/assemble.ts makes the initramfs's device nodes with mknod). */
-const NO_ROOTLESS_RAMDISK = "a ramdisk's initramfs needs the device nodes /dev/console and /dev/null, which a user namespace cannot make (mknod is refused there)";
 
 async function exitUnlessOk(code: Promise<number>): Promise<void> {
   const c = await code;
