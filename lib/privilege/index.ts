@@ -75,6 +75,7 @@ export async function runUnprivileged(script: string, args: readonly string[]): 
   const problem = await rootlessProblem();
   if (!problem) return runRootless([script, ...args]);
   if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
-  const lead = mode === 'auto' ? `${who()} is not root, may not run kiln through sudo (not in the kiln group), and cannot build rootless` : `${who()} cannot build rootless (KILN_ROOTLESS=1)`;
+  const sudo = member ? 'may not run kiln through sudo without a password' : 'may not run kiln through sudo (not in the kiln group)';
+  const lead = mode === 'auto' ? `${who()} is not root, ${sudo}, and cannot build rootless` : `${who()} cannot build rootless (KILN_ROOTLESS=1)`;
   throw invalid(`${lead}: ${problem.message}`, `${problem.hint}; README: "Rootless builds"`);
 }
