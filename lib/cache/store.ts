@@ -15,6 +15,7 @@ import path from 'node:path';
 import { run } from '../exec/index.js';
 import { clearStaleLock, isLockLeftover, removeLockLeftover, tryLock } from '../namespace/lock.js';
 import { currentOwner, ownerAlive } from '../namespace/owner.js';
+import { deviceExcludes } from '../namespace/rootless.js';
 import { digest, type CacheStepName } from './inputs.js';
 
 export interface EntryMeta {
@@ -83,7 +84,8 @@ export class StepCache {
     if (!pin) return false;
     try {
       fs.mkdirSync(into, { recursive: true });
-      await run('tar', ['-x', '-p', '-I', 'zstd -d -T0', ...TAR_FLAGS, '-f', pin.file, '-C', into], { label: 'restore from the step cache' });
+      const excludes = await deviceExcludes(pin.file, 'zstd -d -T0');
+      await run('tar', ['-x', '-p', '-I', 'zstd -d -T0', ...TAR_FLAGS, ...excludes, '-f', pin.file, '-C', into], { label: 'restore from the step cache' });
       const now = new Date();
       fs.utimesSync(this.metaPath(key), now, now);
       return true;

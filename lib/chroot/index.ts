@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bindMount, mountFs } from '../mount/index.js';
+import { inUserNamespace } from '../namespace/rootless.js';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
 import { Scope } from '../scope/index.js';
 
@@ -26,9 +27,12 @@ export async function enterChroot(root: string, opts: ChrootOptions): Promise<Sc
     // Every place is resolved inside the tree first: a tree whose /proc or /dev is a link to a host
     // directory gets the mount inside itself, never on the host's directory.
     await mountFs(scope, 'proc', 'proc', hostPath(root, 'proc'));
-    await bindMount(scope, '/sys', hostPath(root, 'sys'), { readonly: true });
-    await bindMount(scope, '/dev', hostPath(root, 'dev'));
-    await bindMount(scope, '/dev/pts', hostPath(root, 'dev/pts'));
+    // In a user namespace (a rootless build) the host's /sys and /dev are locked together with their submounts
+    // (cgroup, /dev/pts, /dev/shm, …): only a recursive bind may take them, and it brings /dev/pts along.
+    const locked = inUserNamespace();
+    await bindMount(scope, '/sys', hostPath(root, 'sys'), { readonly: true, recursive: locked });
+    await bindMount(scope, '/dev', hostPath(root, 'dev'), { recursive: locked });
+    if (!locked) await bindMount(scope, '/dev/pts', hostPath(root, 'dev/pts'));
     if (opts.hooksDir) await bindMount(scope, opts.hooksDir, hostPath(root, HOOKS_INSIDE), { readonly: true });
     replaceFile(scope, root, 'etc/resolv.conf', hostResolvConf());
     replaceFile(scope, root, 'usr/sbin/policy-rc.d', '#!/bin/sh\n# kiln: no daemons start during the build\nexit 101\n', 0o755);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { failed, invalid } from '../errors/index.js';
 import { run } from '../exec/index.js';
+import { inUserNamespace } from '../namespace/rootless.js';
 import type { Scope } from '../scope/index.js';
 
 export interface MountOptions {
@@ -66,6 +67,12 @@ export async function mountLoop(scope: Scope, file: string, dst: string, at: { o
 
 /** Unmounts; a busy mount is retried, then detached lazily so teardown always completes. */
 export async function unmount(dst: string, recursive: boolean): Promise<void> {
+  // In a user namespace a recursive bind's submounts came locked from the host (rootless builds): they cannot be
+  // unmounted one by one (umount -R fails on them), only detached with their parent, which one lazy umount does.
+  if (recursive && inUserNamespace()) {
+    await run('umount', ['--lazy', dst], { cancellable: false });
+    return;
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     // Teardown runs after an interrupt too: never cancelled.
     const r = await run('umount', [...(recursive ? ['-R'] : []), dst], { allowFailure: true, cancellable: false });

@@ -22,11 +22,19 @@ export async function shouldIsolate(): Promise<boolean> {
 
 /** Re-runs the current command inside unshare and returns its exit code. */
 export async function runIsolated(argv: readonly string[]): Promise<number> {
+  return runNamespaced([], argv, process.env);
+}
+
+/**
+ * Re-runs the current command in new mount and PID namespaces (plus what `extra` asks unshare for: a user
+ * namespace for rootless builds, lib/namespace/rootless.ts) and returns its exit code.
+ */
+export async function runNamespaced(extra: readonly string[], argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   // The signals go to unshare's child (the inner kiln), which tears down and exits 130.
   return runRelayingSignals(
     'unshare',
-    ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', process.execPath, '--', ...argv],
-    { env: { ...process.env, [INNER]: '1', [OUTER_PID]: String(process.pid) }, relayTo: childrenOf },
+    [...extra, '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', process.execPath, '--', ...argv],
+    { env: { ...env, [INNER]: '1', [OUTER_PID]: String(process.pid) }, relayTo: childrenOf },
   );
 }
 

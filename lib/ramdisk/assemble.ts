@@ -15,6 +15,8 @@ import { ldSoConfDirs, libraryClosure } from './libs.js';
 import { DEFAULT_MODULES, newestFirst, selectModules } from './modules.js';
 import { composeInit, UDHCPC_SCRIPT, type InitFragment } from './init.js';
 import { hostPath } from '../rootfs/paths.js';
+import { inUserNamespace } from '../namespace/rootless.js';
+import { patchDeviceFile, RAMDISK_DEVICES } from './cpio-devices.js';
 
 export type RamdiskCompression = 'gzip' | 'zstd';
 
@@ -109,8 +111,14 @@ export async function stageRamdisk(input: RamdiskInput): Promise<StagedRamdisk> 
   };
   link('bin/busybox', busybox);
   link('bin/sh', '/bin/busybox');
-  await run('mknod', ['-m', '600', path.join(staging, 'dev/console'), 'c', '5', '1']);
-  await run('mknod', ['-m', '666', path.join(staging, 'dev/null'), 'c', '1', '3']);
+  for (const d of RAMDISK_DEVICES) {
+    const p = path.join(staging, d.name);
+    if (inUserNamespace()) {
+      // A rootless build cannot mknod: an empty file in its place, made a device in the archive (packRamdisk).
+      fs.writeFileSync(p, '');
+      fs.chmodSync(p, d.mode);
+    } else await run('mknod', ['-m', d.mode.toString(8), p, 'c', String(d.major), String(d.minor)]);
+  }
   fs.writeFileSync(path.join(staging, 'etc/resolv.conf'), '');
   fs.writeFileSync(path.join(staging, 'etc/kiln/udhcpc.script'), UDHCPC_SCRIPT, { mode: 0o755 });
 
@@ -155,6 +163,7 @@ export async function packRamdisk(staging: string, dest: string, compression: Ra
   const cpio = `${dest}.cpio`;
   try {
     await run('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0', '--reproducible', '-F', cpio], { cwd: staging, input: `${entries.join('\n')}\n` });
+    patchDeviceFile(cpio, RAMDISK_DEVICES);
     if (compression === 'gzip') {
       // pigz: the same gzip stream, on every core.
       await run('pigz', ['-9', '-n', '-f', cpio]);

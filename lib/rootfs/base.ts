@@ -11,6 +11,7 @@ import { failed, invalid } from '../errors/index.js';
 import { hasCommand, run } from '../exec/index.js';
 import type { Logger } from '../log/index.js';
 import { currentOwner } from '../namespace/owner.js';
+import { deviceExcludes } from '../namespace/rootless.js';
 import { debianRelease, releaseSuites } from '../distro/releases.js';
 import { existsInTree, hostPath, writeInTree } from './paths.js';
 
@@ -174,5 +175,7 @@ async function createBase(spec: BaseSpec, out: string, log: Logger): Promise<voi
 /** Unpacks a base tarball into an (empty) target directory. */
 export async function extractBase(tarball: string, target: string): Promise<void> {
   fs.mkdirSync(target, { recursive: true });
-  await run('tar', ['--zstd', '-xpf', tarball, '-C', target, '--numeric-owner', '--xattrs', '--xattrs-include=*'], { label: 'unpack base tree' });
+  // A rootless build cannot make the tarball's device nodes: left out (lib/namespace/rootless.ts).
+  const excludes = await deviceExcludes(tarball, 'zstd -d');
+  await run('tar', ['--zstd', '-xpf', tarball, '-C', target, '--numeric-owner', '--xattrs', '--xattrs-include=*', ...excludes], { label: 'unpack base tree' });
 }

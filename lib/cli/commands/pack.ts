@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ExitWith, failed, invalid } from '../../errors/index.js';
 import { enterChroot } from '../../chroot/index.js';
 import { runIsolated, shouldIsolate } from '../../namespace/index.js';
+import { isRoot, runUnprivileged } from '../../privilege/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { resolveArguments } from '../../spec/arguments.js';
 import { findSpec, specRoots, splitOperands } from '../../spec/catalog.js';
@@ -111,7 +112,7 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
     if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw invalid(`image "${image}" does not exist or is not a file`);
     if (opts.rootFilesystem !== undefined) partitionNumber(opts.rootFilesystem);
     const minFree = opts.minFree === undefined ? DEFAULT_MIN_FREE : /^\s*0\s*$/.test(opts.minFree) ? 0 : parseSize(opts.minFree, '--min-free');
-    if (process.getuid?.() !== 0) throw invalid('--image needs root (it mounts a copy of the image): run as root');
+    if (process.getuid?.() !== 0) throw invalid('--image needs root (it mounts a copy of the image through a loop device, which a rootless run in a user namespace cannot set up): run as root, or through sudo as a member of the kiln group');
     // The copy is mounted inside a private namespace: a killed run leaves no mount or loop device.
     if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
     installSignalHandlers();
@@ -134,6 +135,9 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
   // resolv.conf, policy-rc.d); test-only enters a throwaway overlay of it, so whatever the spec's scripts
   // write (Sahara's plugin scripts create directories and run apt-get update even with test_only=1) never
   // reaches the tree.
+  // Not root: through sudo for a member of the kiln group, else rootless in a user namespace (the tree's owners
+  // as the user's rootless builds made them: the user's files are root's there).
+  if (!isRoot()) throw new ExitWith(await runUnprivileged(process.argv[1] as string, process.argv.slice(2)));
   if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
   installSignalHandlers();
   const enter = (dir: string) => enterChroot(dir, {});

@@ -1,7 +1,7 @@
 /**
  * sudoers.d/kiln for real: the file passes visudo; a user in the kiln group builds a busybox tar as
- * themselves (kiln re-runs through `sudo -n`) and owns the output; a user outside the group is refused
- * with one clear line (exit 2) and nothing is written; two members building local-config through sudo with
+ * themselves (kiln re-runs through `sudo -n`) and owns the output; a user outside the group who turns rootless
+ * builds off (KILN_ROOTLESS=0) is refused with one clear line (exit 2) and nothing is written; two members building local-config through sudo with
  * one shared step cache each get their own public key and never the other's. The test installs the sudoers
  * file and the /usr/local/bin links, creates the users, and removes all of it afterwards.
  */
@@ -83,9 +83,11 @@ test('a member of the kiln group builds as themselves through sudo and owns the 
   expect(other.status).not.toBe(0);
 });
 
-test('a user outside the group is refused with one clear line, exit 2, nothing written', () => {
+// A user outside the group builds rootless where the host allows it (rootless.test.ts); with KILN_ROOTLESS=0 sudo
+// is the only way, and its refusal is what this checks.
+test('a user outside the group (KILN_ROOTLESS=0) is refused with one clear line, exit 2, nothing written', () => {
   const out = path.join(work, 'outsider');
-  const r = sh('runuser', ['-u', OUTSIDER, '--', '/usr/local/bin/disk-image-create', '-t', 'tar', '-o', out, 'busybox']);
+  const r = sh('runuser', ['-u', OUTSIDER, '--', '/usr/local/bin/disk-image-create', '-t', 'tar', '-o', out, 'busybox'], { env: { KILN_ROOTLESS: '0' } });
   expect(r.status).toBe(2);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
