@@ -45,6 +45,7 @@ import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
 import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-step.js';
 import { lockOutput } from './lock.js';
+import { withMemo } from './memo.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
 import { removeBuildAptConf } from '../rootfs/base.js';
@@ -261,7 +262,9 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     }
     await runPhase(ctx, phase('pre-finalise.d'));
     if (phase('finalise.d').hooks.length > 0) {
-      await inChroot(dirs, log, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
+      const finalise = () => runPhase(ctx, phase('finalise.d')).then(() => undefined);
+      // With the step cache on, hooks may reuse work memoised by its inputs (the initramfs: lib/build/memo.ts).
+      await inChroot(dirs, log, () => (cache ? withMemo(dirs.root, s.imageCache, env, log, finalise) : finalise()));
     }
     const firstBoot = phase('first-boot.d');
     if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
