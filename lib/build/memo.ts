@@ -116,3 +116,23 @@ function readDirs(dir: string): string[] {
 function dirBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
+
+/**
+ * What `kiln plan` says of the memo: the finalise.d hooks that use it (their text names KILN_MEMO_DIR), as
+ * "[flavour] finalise.d/hook", and how many entries the memo holds of each kind.
+ */
+export function memoOutlook(phases: readonly { name: string; hooks: readonly { name: string; flavour: string; path: string }[] }[], imageCache: string): { users: string[]; entries: Record<string, number> } {
+  const finalise = phases.find((p) => p.name === 'finalise.d');
+  const users = (finalise?.hooks ?? []).filter((h) => readText(h.path).includes('KILN_MEMO_DIR')).map((h) => `[${h.flavour}] finalise.d/${h.name}`);
+  const dir = memoDir(imageCache);
+  const entries = Object.fromEntries(readDirs(dir).map((k) => [k, readDirs(path.join(dir, k)).filter((n) => ENTRY.test(n)).length]));
+  return { users, entries };
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch {
+    return '';
+  }
+}

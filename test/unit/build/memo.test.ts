@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { collectMemo, MEMO_KEEP, pruneKind } from '../../../lib/build/memo.js';
+import { collectMemo, MEMO_KEEP, memoOutlook, pruneKind } from '../../../lib/build/memo.js';
 import { Logger } from '../../../lib/log/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -58,4 +58,17 @@ test('pruneKind keeps the newest', () => {
   }
   expect(pruneKind(dir, 2).sort()).toEqual([key(0), key(1)]);
   expect(fs.readdirSync(dir).sort()).toEqual([key(2), key(3)]);
+});
+
+test("kiln plan's memo line: the finalise.d hooks whose text names KILN_MEMO_DIR, and the entries held per kind", () => {
+  const hooks = path.join(work, 'd-hooks');
+  fs.mkdirSync(hooks, { recursive: true });
+  fs.writeFileSync(path.join(hooks, '10-initramfs'), '#!/bin/bash\n[ -d "${KILN_MEMO_DIR:-}" ]\n');
+  fs.writeFileSync(path.join(hooks, '99-cleanup'), '#!/bin/bash\napt-get clean\n');
+  const cache = path.join(work, 'd-cache');
+  entry(path.join(cache, 'kiln', 'memo', 'initramfs'), key(1));
+  entry(path.join(cache, 'kiln', 'memo', 'initramfs'), key(2));
+  const phases = [{ name: 'finalise.d', hooks: ['10-initramfs', '99-cleanup'].map((name) => ({ name, flavour: 'debian-minimal', path: path.join(hooks, name) })) }];
+  expect(memoOutlook(phases, cache)).toEqual({ users: ['[debian-minimal] finalise.d/10-initramfs'], entries: { initramfs: 2 } });
+  expect(memoOutlook([], path.join(work, 'none'))).toEqual({ users: [], entries: {} });
 });
