@@ -21,7 +21,7 @@ import type { PlannedPhase } from '../flavours/types.js';
 import { withScope, type Scope } from '../scope/index.js';
 import { hookEnv, type BuildDirs } from './env.js';
 import { plannedPackages, TreePackages } from './packages.js';
-import { PACKAGE_PHASES, phaseSteps } from '../packages/installs.js';
+import { phaseSteps, type PackagePhase } from '../packages/installs.js';
 import { makeBaseTree, baseMirror, resolveBuildRelease } from './base-step.js';
 import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
@@ -45,6 +45,7 @@ import { bootBuilt, copyToDevice } from './boot-step.js';
 import { preflight } from './preflight.js';
 import { applyFlavourSpecs, loadFlavourSpecs, type FlavourSpec } from './spec-step.js';
 import { lockOutput } from './lock.js';
+import { withMemo } from './memo.js';
 import { writeRamdisk, type RamdiskResult } from './ramdisk-step.js';
 import { existsInTree, hostPath } from '../rootfs/paths.js';
 import { removeBuildAptConf } from '../rootfs/base.js';
@@ -220,21 +221,20 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     log.info(`kiln: hooks see SOURCE_DATE_EPOCH=${base.seconds} (${base.from})`);
   }
 
-  t0 = Date.now();
-  if (resume < 1) {
-    await runPhase(ctx, phase('extra-data.d'));
-    const chrootPhases = PACKAGE_PHASES;
-    const chrootWork = s.packages.length > 0 || specs.length > 0 || chrootPhases.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
-    if (chrootWork) await inChroot(dirs, log, async () => {
+  // The chroot phases, each with its packages (installed and removed where diskimage-builder's package-installs
+  // hooks run among its hooks: install near its start, removal near its end, lib/packages/installs.ts), -p after
+  // install.d; the image.yaml specs after post-install.d.
+  const chrootPhases = async (names: readonly PackagePhase[], withSpecs: boolean) => {
+    const work = (names.includes('install.d') && s.packages.length > 0) || (withSpecs && specs.length > 0) || names.some((n) => phase(n).hooks.length + packages[n].install.length + packages[n].uninstall.length > 0);
+    if (!work) return;
+    await inChroot(dirs, log, async () => {
       const tree = new TreePackages(dirs.root, env, log, s.offline, path.join(s.imageCache, 'kiln', 'apt-archives', `${s.release}-${s.arch}`));
-      for (const name of chrootPhases) {
+      for (const name of names) {
         const pk = packages[name];
         const extra = name === 'install.d' ? s.packages : [];
         if (pk.install.length + pk.uninstall.length > 0 && !tree.available()) {
           throw invalid(`packages requested for ${name} (${[...pk.install, ...pk.uninstall].join(', ')}) but the tree has no package manager`);
         }
-        // The phase's packages are installed and removed where diskimage-builder's package-installs hooks
-        // run among its hooks (install near its start, removal near its end: lib/packages/installs.ts).
         for (const step of phaseSteps(name, phase(name).hooks, pk)) {
           if (step.kind === 'hooks') await runPhase(ctx, { ...phase(name), hooks: step.hooks });
           else if (step.kind === 'install') await tree.install(name, step.packages);
@@ -242,8 +242,15 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
         }
         await tree.install('-p', extra);
       }
-      await applyFlavourSpecs(specs, dirs.root, false, log);
+      if (withSpecs) await applyFlavourSpecs(specs, dirs.root, false, log);
     });
+  };
+
+  t0 = Date.now();
+  if (resume < 1) {
+    await runPhase(ctx, phase('extra-data.d'));
+    // The install step ends after install.d's packages: an edited post-install.d hook restores the installed tree.
+    await chrootPhases(['pre-install.d', 'install.d'], false);
   }
   await after('install', t0);
 
@@ -251,6 +258,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   let sizeBytes = config.settings.imageSize;
   let blockDevice: string | undefined;
   if (resume < 2) {
+    await chrootPhases(['post-install.d'], true);
     await runPhase(ctx, phase('post-root.d'));
     const values: Record<string, string> = {};
     if (phase('block-device-size.d').runs) {
@@ -261,7 +269,9 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     }
     await runPhase(ctx, phase('pre-finalise.d'));
     if (phase('finalise.d').hooks.length > 0) {
-      await inChroot(dirs, log, () => runPhase(ctx, phase('finalise.d')).then(() => undefined));
+      const finalise = () => runPhase(ctx, phase('finalise.d')).then(() => undefined);
+      // With the step cache on, hooks may reuse work memoised by its inputs (the initramfs: lib/build/memo.ts).
+      await inChroot(dirs, log, () => (cache ? withMemo(dirs.root, s.imageCache, env, log, finalise) : finalise()));
     }
     const firstBoot = phase('first-boot.d');
     if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));

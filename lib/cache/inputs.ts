@@ -2,10 +2,11 @@
  * What each cacheable step of a build depends on, as named inputs (input name → digest or value), and
  * the step's key: a digest of its inputs and the key of the step before it. Steps:
  *   root      the base tree and root.d
- *   install   extra-data.d, pre-install.d, install.d, post-install.d, their packages, -p, image.yaml specs
- *   finalise  post-root.d, block-device-size.d, pre-finalise.d, finalise.d, first-boot.d
+ *   install   extra-data.d, pre-install.d, install.d, their packages, -p (the package installs: the longest part)
+ *   finalise  post-install.d and its packages, image.yaml specs, post-root.d, block-device-size.d, pre-finalise.d,
+ *             finalise.d, first-boot.d (an edited post-install.d hook restores the installed tree)
  * cleanup.d, the disk and the outputs always run. Files of the flavours count where they are used: a hook
- * (and the files beside it) in its phase's step, package-installs and image.yaml in install, everything
+ * (and the files beside it) in its phase's step, package-installs in install, image.yaml in finalise, everything
  * else (environment.d, bin/, static/, pkg-map, …) and diskimage-builder's shell library when it is staged in root,
  * so a change there invalidates every step.
  * An environment variable counts in a step when a hook file of that step names it; its value is hashed
@@ -37,8 +38,8 @@ const step = (name: CacheStepName, title: string): CacheStepDef => ({ name, titl
 
 export const CACHE_STEPS: readonly CacheStepDef[] = [
   step('root', 'base tree and root.d'),
-  step('install', 'extra-data.d to post-install.d and packages'),
-  step('finalise', 'post-root.d to finalise.d and first-boot.d'),
+  step('install', 'extra-data.d to install.d and packages'),
+  step('finalise', 'post-install.d to finalise.d and first-boot.d'),
 ];
 
 export interface StepInputs {
@@ -78,7 +79,7 @@ const NOT_HOST_FILES = new Set(['ELEMENTS_PATH', '_BASE_ELEMENT_DIR', 'IMAGE_NAM
 
 /** Files of a flavour that never shape the tree (documentation, tests, the disk declaration). */
 const IGNORED = /^(README[^/]*|[^/]*\.(md|rst)|tests\/.*|disk\.yaml|__pycache__\/.*|\.git[^/]*(\/.*)?)$/;
-const IN_INSTALL = new Set(['package-installs.yaml', 'package-installs.json', 'image.yaml']);
+const IN_INSTALL = new Set(['package-installs.yaml', 'package-installs.json']);
 
 /** Environment variables that describe the caller's session, not the build. */
 const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'COLUMNS', 'LINES', 'PATH', 'TMPDIR', 'TMP', 'TEMP', 'TEMPDIR', 'HOME', 'USER', 'LOGNAME', 'MAIL', 'SHELL', 'HOSTNAME', 'NODE_OPTIONS', 'KILN_NO_CACHE', 'KILN_CACHE_SIZE', 'DIB_DEBUG_TRACE', 'INVOCATION_ID', 'JOURNAL_STREAM', 'LS_COLORS']);
@@ -121,7 +122,7 @@ export function computeStepInputs(src: InputSources): StepInputs[] {
       inputs['packages -p'] = [...src.extraPackages].sort().join(' ');
       work = true;
     }
-    if (def.name === 'install' && src.plan.flavours.some((f) => f.files.imageSpec)) work = true;
+    if (def.name === 'finalise' && src.plan.flavours.some((f) => f.files.imageSpec)) work = true;
     for (const p of def.phases) {
       const planned = src.plan.phases.find((x) => x.name === p);
       if (planned && !planned.runs) inputs[`skipped ${p}`] = 'yes';
@@ -265,7 +266,8 @@ function flavourFiles(plan: BuildPlan): FlavourFile[] {
       const phase = phaseStep.get(top);
       // cleanup.d runs on every build (and first-boot.d's files are copied in the finalise step).
       if (!phase && PHASE_NAMES.includes(top)) continue;
-      const step: CacheStepName = phase ?? (IN_INSTALL.has(rel) ? 'install' : 'root');
+      // image.yaml specs are applied after post-install.d, in finalise.
+      const step: CacheStepName = phase ?? (IN_INSTALL.has(rel) ? 'install' : rel === 'image.yaml' ? 'finalise' : 'root');
       const abs = path.join(f.dir, rel);
       const st = fs.lstatSync(abs);
       const body = st.isSymbolicLink() ? Buffer.from(`link:${fs.readlinkSync(abs)}`) : fs.readFileSync(abs);

@@ -20,7 +20,7 @@ export const PHASES: readonly PhaseDef[] = [
   { name: 'extra-data.d', where: 'host', stage: 'tree', cacheStep: 'install', help: 'copy host data into $TMP_HOOKS_PATH' },
   { name: 'pre-install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'prepare the tree for package installs' },
   { name: 'install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'install software' },
-  { name: 'post-install.d', where: 'chroot', stage: 'tree', cacheStep: 'install', help: 'configure what was installed' },
+  { name: 'post-install.d', where: 'chroot', stage: 'tree', cacheStep: 'finalise', help: 'configure what was installed' },
   { name: 'post-root.d', where: 'host', stage: 'tree', cacheStep: 'finalise', help: 'host-side changes after the chroot phases' },
   { name: 'block-device-size.d', where: 'host', stage: 'disk', cacheStep: 'finalise', help: 'may print IMAGE_SIZE=<GB>' },
   { name: 'block-device.d', where: 'host', stage: 'disk', cacheStep: 'finalise', help: 'may print IMAGE_BLOCK_DEVICE=<path>' },

@@ -4,6 +4,7 @@ import { renderPlan } from '../../plan/render.js';
 import { addBuildOptions, configFromCommand } from '../options.js';
 import { setDebug } from '../state.js';
 import { planOutlook, statusLine } from '../../build/cache-step.js';
+import { memoDir, memoOutlook } from '../../build/memo.js';
 import { renderSteps } from '../../plan/steps.js';
 import { StepCache } from '../../cache/store.js';
 import { refText } from '../../registry/ref.js';
@@ -34,6 +35,12 @@ export function planCommand(): Command {
       return;
     }
     const lines = typeof cache === 'string' ? [`  unknown: ${cache}`] : cache.map((c) => `  ${statusLine(c).replace(/^cache /, '')}`);
+    // Work memoised inside a step (the initramfs): not part of any key, decided by its inputs' digest when the hook runs.
+    const memo = s.cache ? memoOutlook(plan.phases, s.imageCache) : { users: [], entries: {} };
+    for (const u of memo.users) {
+      const held = Object.entries(memo.entries).map(([k, n]) => `${n} ${k}`).join(', ') || 'empty';
+      lines.push(`  memo: ${u} reuses its work when a digest of its inputs in the tree matches an entry (decided when it runs; ${memoDir(s.imageCache)}: ${held})`);
+    }
     const order = steps ? `Steps, in order:\n${renderSteps(steps).join('\n')}\n` : '';
     process.stdout.write(`${renderPlan(plan)}\n${order}Step cache (${config.settings.cache ? StepCache.under(config.settings.imageCache).dir : 'off: --no-cache'}${registry ? `; misses looked up in the registry ${registry.registry}, ${registry.mode}` : ''}):\n${lines.join('\n')}\n`);
   });

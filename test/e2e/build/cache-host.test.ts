@@ -85,7 +85,7 @@ test('the building user\'s new public key: kiln plan names it, the next image ho
   const keyB = setKey('bob');
   const plan = await kiln(['plan', '-t', 'tar', '--image-cache', C, '-o', out, ...flavours], { env });
   expect(plan.code).toBe(0);
-  expect(plan.stdout).toContain('install (extra-data.d to post-install.d and packages): miss: extra-data.d output changed: local-config/authorized_keys');
+  expect(plan.stdout).toContain('install (extra-data.d to install.d and packages): miss: extra-data.d output changed: local-config/authorized_keys');
   const r = await ok(args());
   expect(cacheStates(r)).toEqual(['root:hit', 'install:miss', 'finalise:empty']);
   expect(cacheReasons(r, 'install')).toEqual(['extra-data.d output changed: local-config/authorized_keys']);

@@ -108,8 +108,8 @@ test('kiln plan says what the build will do, and changes nothing', async () => {
   const r = await kiln(['plan', '-t', 'tar', '--image-cache', C, '-o', out, 'busybox', 'cachetest'], { env: { ...env, KILN_T_BAR: 'three', KILN_T_FOO: 'y' } });
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/root \(base tree and root\.d\): hit [0-9a-f]{12}/);
-  expect(r.stdout).toContain('install (extra-data.d to post-install.d and packages): miss: environment KILN_T_FOO changed');
-  expect(r.stdout).toContain('finalise (post-root.d to finalise.d and first-boot.d): miss: follows install, which changed');
+  expect(r.stdout).toContain('install (extra-data.d to install.d and packages): miss: environment KILN_T_FOO changed');
+  expect(r.stdout).toContain('finalise (post-install.d to finalise.d and first-boot.d): miss: follows install, which changed');
   expect(fs.readdirSync(path.join(C, 'kiln', 'steps')).sort()).toEqual(before);
   const off = await kiln(['plan', '--no-cache', '-t', 'tar', '-o', out, 'busybox', 'cachetest'], { env });
   expect(off.stdout).toContain('Step cache (off: --no-cache)');

@@ -74,6 +74,9 @@ test('cold (builder A, with the cache registry): install and finalise run and ar
   const pushed = buildEvents(r).filter((e) => e.event === 'cache-push');
   expect(pushed.map((e) => `${e.kind}:${e.failed ?? 'ok'}`).sort()).toEqual(['base:ok', 'step:ok', 'step:ok']);
   expect(inTar('etc/kiln-cache-mark')).toBe('cached\n');
+  // The initramfs memo (made here, or reused from an earlier run's build in the shared image cache: either way the
+  // no-cache build below, which never uses the memo, must write the same bytes).
+  expect(`${r.stdout}${r.stderr}`).toMatch(/initramfs: (reused|making it) for \S+ \(digest [0-9a-f]{12}/);
   // --release bookworm builds Debian 12, with bookworm's one-line sources.list.
   expect(inTar('usr/lib/os-release')).toMatch(/^VERSION_ID="12"$/m);
   expect(inTar('etc/apt/sources.list')).toMatch(/^deb \S+ bookworm-security main$/m);
@@ -113,6 +116,7 @@ test('built again from nothing (--no-cache), elsewhere, in another time zone and
   fs.mkdirSync(path.dirname(other), { recursive: true });
   const r = await build(other, { TZ: 'Pacific/Auckland', LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8' }, ['--no-cache']);
   expect(buildEvents(r).filter((e) => String(e.event).startsWith('cache-'))).toEqual([]);
+  expect(`${r.stdout}${r.stderr}`).not.toMatch(/initramfs: (reused|making it)/);
   expect(phasesRun(r)).toEqual(expect.arrayContaining(['install.d', 'finalise.d', 'cleanup.d']));
   expect(digests(other)).toEqual(coldDigests);
   for (const ext of OUTPUTS) fs.rmSync(`${other}.${ext}`);

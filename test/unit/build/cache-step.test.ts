@@ -23,5 +23,5 @@ test.each([
 
 test('the log line of a registry hit says so', () => {
   const [, install] = stepStatuses(cache, steps, '/tmp/out/img', new Set(['b'.repeat(32)]));
-  expect(statusLine(install as never)).toBe(`cache install (extra-data.d to post-install.d and packages): hit (registry) ${'b'.repeat(12)}`);
+  expect(statusLine(install as never)).toBe(`cache install (extra-data.d to install.d and packages): hit (registry) ${'b'.repeat(12)}`);
 });

@@ -81,6 +81,28 @@ test('an install.d hook change invalidates install and finalise, not root, and s
   }
 });
 
+test('a post-install.d hook counts in finalise: the install step (the packages) stays, so a late edit restores the installed tree', () => {
+  const late = path.join(dir, 'post-install.d', '99-late');
+  fs.mkdirSync(path.dirname(late), { recursive: true });
+  fs.writeFileSync(late, '#!/bin/sh\necho "$LATE_MODE" edition 1\n', { mode: 0o755 });
+  const withLate = { ...plan, phases: [...plan.phases, phase('post-install.d', ['99-late'])] } as BuildPlan;
+  try {
+    const a = computeStepInputs(sources({ plan: withLate }));
+    fs.writeFileSync(late, '#!/bin/sh\necho "$LATE_MODE" edition 2\n', { mode: 0o755 });
+    const b = computeStepInputs(sources({ plan: withLate }));
+    expect(changed(a, b)).toEqual(['same', 'same', 'changed']);
+    expect(explainChange(a[2]?.inputs ?? {}, b[2]?.inputs ?? {})).toEqual(['one/post-install.d/99-late changed']);
+    // Its variables and its packages count there too.
+    const c = computeStepInputs(sources({ plan: withLate, env: { ...sources().env, LATE_MODE: 'x' } }));
+    expect(changed(b, c)).toEqual(['same', 'same', 'changed']);
+    const d = computeStepInputs(sources({ plan: withLate, packages: { ...sources().packages, 'post-install.d': { install: ['cowsay'], uninstall: [] } } }));
+    expect(changed(b, d)).toEqual(['same', 'same', 'changed']);
+    expect(explainChange(b[2]?.inputs ?? {}, d[2]?.inputs ?? {})).toEqual(['package list of post-install.d added: +cowsay']);
+  } finally {
+    fs.rmSync(path.dirname(late), { recursive: true, force: true });
+  }
+});
+
 test('a data file beside a hook counts in its phase; a mode change counts', () => {
   const a = computeStepInputs(sources());
   fs.chmodSync(path.join(dir, 'install.d', 'foo.conf'), 0o755);
