@@ -34,6 +34,7 @@ import { pullOutputEntry, pushOutputEntry } from '../cache/remote.js';
 import { kilnCodeDigest } from '../cache/inputs.js';
 import { recordDibManifests, saveDibManifests } from '../output/dib-manifests.js';
 import { manifestPaths } from '../output/manifest.js';
+import { emptyImageDev } from '../rootfs/dev.js';
 import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoch.js';
 import type { Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
@@ -285,6 +286,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   removeBuildAptConf(dirs.root);
   if (s.check && specs.length === 0) log.info('kiln: --check: no flavour of this build ships an image.yaml; nothing to check');
   if (s.check) await applyFlavourSpecs(specs, dirs.root, true, log);
+  emptyImageDev(dirs.root);
   const epoch = sourceDateEpoch(buildEnv, dirs.root);
   const { clamped, fingerprint } = clampTree(dirs.root, epoch.seconds, { imageRoot: true });
   log.info(`kiln: SOURCE_DATE_EPOCH=${epoch.seconds} (${new Date(epoch.seconds * 1000).toISOString()}, ${epoch.from}): ${clamped} newer entries clamped to it; tree ${fingerprint.slice(0, 12)}`);

@@ -171,7 +171,7 @@ export function inUserNamespace(): boolean {
  * tar options that leave out a tarball's device nodes when unpacking in a user namespace, where mknod(2) is
  * refused (mmdebstrap's base tarballs carry /dev/null, /dev/zero, … and a step-cache entry a root build made
  * may too); none elsewhere. The tree's /dev is the host's, bound in, while hooks run; the booted image's is
- * devtmpfs, so the image only loses the static nodes a root build would have written into it.
+ * devtmpfs, and a root build's image leaves /dev empty as well (lib/rootfs/dev.ts), so both are the same.
  * `decompress`: tar's -I argument for the tarball.
  */
 export async function deviceExcludes(tarball: string, decompress: string): Promise<string[]> {

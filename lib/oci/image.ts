@@ -14,6 +14,10 @@ export interface ConfigInput {
   readonly labels?: Readonly<Record<string, string>>;
   readonly env?: readonly string[];
   readonly cmd?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  /** `NAME`, `UID`, `UID:GID`: who the container runs as. */
+  readonly user?: string;
+  readonly workingDir?: string;
   /** What made the layer (the config's history, shown by `docker history` and `podman history`). */
   readonly createdBy: string;
 }
@@ -31,8 +35,11 @@ function sorted(o: Readonly<Record<string, string>> | undefined): Record<string,
 export function imageConfigJson(c: ConfigInput): string {
   const labels = sorted(c.labels);
   const runtime = {
+    ...(c.user ? { User: c.user } : {}),
     ...(c.env && c.env.length > 0 ? { Env: [...c.env] } : {}),
+    ...(c.entrypoint && c.entrypoint.length > 0 ? { Entrypoint: [...c.entrypoint] } : {}),
     ...(c.cmd && c.cmd.length > 0 ? { Cmd: [...c.cmd] } : {}),
+    ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
     ...(labels ? { Labels: labels } : {}),
   };
   return JSON.stringify({

@@ -26,6 +26,9 @@ export interface ImageSpec {
   readonly labels?: Readonly<Record<string, string>>;
   readonly env?: readonly string[];
   readonly cmd?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly user?: string;
+  readonly workingDir?: string;
   /** The config's history line. */
   readonly createdBy: string;
   /** The image's name: index.json tags the manifest `NAME:latest` (org.opencontainers.image.ref.name). */
@@ -61,6 +64,9 @@ export async function writeImageLayout(dir: string, spec: ImageSpec): Promise<Wr
       ...(spec.labels ? { labels: spec.labels } : {}),
       ...(spec.env ? { env: spec.env } : {}),
       ...(spec.cmd ? { cmd: spec.cmd } : {}),
+      ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
+      ...(spec.user ? { user: spec.user } : {}),
+      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
     }),
   );
   const manifest = putJsonBlob(dir, MEDIA_TYPES.manifest, imageManifestJson(config, [layer], spec.labels));

@@ -5,14 +5,44 @@
  * where the host allows it; where it does not, one clear line names both ways, exit 2.
  * KILN_ROOTLESS=1 builds rootless even for a member of the kiln group; KILN_ROOTLESS=0 never does (sudo only).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { invalid } from '../errors/index.js';
 import { run, runRelayingSignals } from '../exec/index.js';
 import { findCommand } from '../exec/spawn.js';
+import { inNamespace } from '../namespace/index.js';
 import { rootlessProblem, runRootless } from '../namespace/rootless.js';
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
+}
+
+/** CAP_SYS_ADMIN's bit in /proc/self/status's CapEff: without it, root cannot mount. */
+const CAP_SYS_ADMIN = 21n;
+
+/**
+ * Root without root's power: uid 0 of a container (a rootless runtime's, or one given no added capability)
+ * that lacks CAP_SYS_ADMIN, so it can neither mount nor set up loop devices. Such a build goes the way of a
+ * user's (rootless, in a user namespace of its own, mapped through root's line of /etc/subuid) — not after a
+ * re-run already inside kiln's namespace, where uid 0 has the namespace's capabilities.
+ */
+export function isPowerlessRoot(status = readStatus()): boolean {
+  if (!isRoot() || inNamespace() || status === undefined) return false;
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  return m !== undefined && m !== null && ((BigInt(`0x${m[1]}`) >> CAP_SYS_ADMIN) & 1n) === 0n;
+}
+
+function readStatus(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this kiln must build as an unprivileged user does (through sudo or rootless): not root, or a powerless root. */
+export function needsUnprivilegedPath(): boolean {
+  return !isRoot() || isPowerlessRoot();
 }
 
 function who(): string {

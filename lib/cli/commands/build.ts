@@ -7,7 +7,7 @@ import { setDebug } from '../state.js';
 import { printPlan } from './plan.js';
 import { runBuild } from '../../build/run.js';
 import { verifyBuild } from '../../build/verify.js';
-import { isRoot, runUnprivileged } from '../../privilege/index.js';
+import { needsUnprivilegedPath, runUnprivileged } from '../../privilege/index.js';
 import { buildPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
 
@@ -33,7 +33,7 @@ export function buildCommand(name: string, kind: BuildKind): Command {
     }
     // The privileged or namespaced re-run only builds: credentials never enter it; this process publishes.
     const argv = withoutPublishArgs(process.argv.slice(2), publishing);
-    if (!isRoot()) await exitUnlessOk(runUnprivileged(process.argv[1] as string, argv));
+    if (needsUnprivilegedPath()) await exitUnlessOk(runUnprivileged(process.argv[1] as string, argv));
     else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
     else {
       await runBuild(config, plan);

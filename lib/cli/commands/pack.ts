@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { ExitWith, failed, invalid } from '../../errors/index.js';
 import { enterChroot } from '../../chroot/index.js';
 import { runIsolated, shouldIsolate } from '../../namespace/index.js';
-import { isRoot, runUnprivileged } from '../../privilege/index.js';
+import { needsUnprivilegedPath, runUnprivileged } from '../../privilege/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { resolveArguments } from '../../spec/arguments.js';
 import { findSpec, specRoots, splitOperands } from '../../spec/catalog.js';
@@ -137,7 +137,7 @@ async function pack(operands: readonly string[], opts: PackOptions): Promise<voi
   // reaches the tree.
   // Not root: through sudo for a member of the kiln group, else rootless in a user namespace (the tree's owners
   // as the user's rootless builds made them: the user's files are root's there).
-  if (!isRoot()) throw new ExitWith(await runUnprivileged(process.argv[1] as string, process.argv.slice(2)));
+  if (needsUnprivilegedPath()) throw new ExitWith(await runUnprivileged(process.argv[1] as string, process.argv.slice(2)));
   if (await shouldIsolate()) throw new ExitWith(await runIsolated(process.argv.slice(1)));
   installSignalHandlers();
   const enter = (dir: string) => enterChroot(dir, {});

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { hostArch } from '../../config/parse.js';
 import { imageLabels } from '../../oci/labels.js';
 import { archiveLayout, writeImageLayout } from '../../oci/layout.js';
+import { readRuntimeConfig } from '../../oci/runtime.js';
 import { existsInTree } from '../../rootfs/paths.js';
 import { KILN_VERSION } from '../../version.js';
 import { manifestTextOf, type ManifestFacts } from '../manifest.js';
@@ -34,6 +35,7 @@ async function finish(input: FormatInput): Promise<void> {
     epoch,
     manifestSha256: crypto.createHash('sha256').update(manifest).digest('hex'),
   });
+  const runtime = readRuntimeConfig(input.tree);
   const layout = path.join(input.scratch, 'layout');
   // input.dest holds the tree's tar (the commands'); it becomes the layer blob, then the archive replaces it.
   await writeImageLayout(layout, {
@@ -41,9 +43,12 @@ async function finish(input: FormatInput): Promise<void> {
     compression: 'gzip',
     arch: input.build?.arch ?? hostArch(),
     epoch,
-    labels,
-    env: [OCI_PATH],
-    ...(existsInTree(input.tree, '/bin/sh') ? { cmd: ['/bin/sh'] } : {}),
+    labels: { ...runtime?.labels, ...labels },
+    env: [OCI_PATH, ...(runtime?.env ?? [])],
+    ...(runtime?.cmd ? { cmd: runtime.cmd } : runtime?.entrypoint ? {} : existsInTree(input.tree, '/bin/sh') ? { cmd: ['/bin/sh'] } : {}),
+    ...(runtime?.entrypoint ? { entrypoint: runtime.entrypoint } : {}),
+    ...(runtime?.user ? { user: runtime.user } : {}),
+    ...(runtime?.workingDir ? { workingDir: runtime.workingDir } : {}),
     createdBy: `kiln ${KILN_VERSION}: the tree of ${name}`,
     name,
     dockerManifest: true,
