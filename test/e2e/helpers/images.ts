@@ -2,12 +2,13 @@
  * Images shared between end-to-end test files: each distinct image is built once per test run
  * (scripts/test empties the directory first) and reused by every test that only inspects or boots it.
  * Most files that use them run in one lane (scripts/test's IMAGES_LANE); a file of the other lane that asks
- * for an image while it is being built waits for that build (a lock directory per image), so none is built
+ * for an image while it is being built waits for that build (a lock file per image), so none is built
  * twice at once.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tryLock } from '../../../lib/namespace/lock.js';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
 import { kiln, REPO } from './kiln.js';
 
@@ -96,43 +97,21 @@ export function recordFixture(name: string, seconds: number): void {
   fs.writeFileSync(path.join(IMAGES, `${name}.fixture.json`), `${JSON.stringify({ name, seconds, testPath })}\n`);
 }
 
-/** Whether the process named in a lock directory lives (a lock whose pid is not written yet counts as alive). */
-function ownerAlive(lock: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
-  } catch {
-    return fs.existsSync(lock);
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Holds `${prefix}.lock` (a directory: mkdir is atomic) while `fn` runs; waits while another live process of
- * this run holds it, and takes over the lock of one that died.
+ * Holds `${prefix}.lock` (kiln's own lock file: a dead owner's is taken over) while `fn` runs; waits while
+ * another live process of this run holds it.
  */
 async function withImageLock<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `${prefix}.lock`;
   for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (!ownerAlive(lock)) fs.rmSync(lock, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 2000));
+    const attempt = tryLock(`${prefix}.lock`);
+    if ('release' in attempt) {
+      try {
+        return await fn();
+      } finally {
+        attempt.release();
+      }
     }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 2000));
   }
 }
 
