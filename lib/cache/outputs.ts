@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hashFile, type Checksums } from '../output/checksum.js';
-import { currentOwner, ownerAlive } from '../namespace/owner.js';
+import { currentOwner, ownerAlive, partOwner } from '../namespace/owner.js';
 
 export interface OutputEntryFile {
   /** The file's name in the entry: the output's format, or `manifest` / `sbom`. */
@@ -124,8 +124,8 @@ export class OutputCache {
   private prune(): void {
     const names = fs.readdirSync(this.dir);
     for (const n of names) {
-      const m = /^\..*\.kiln-part-([0-9]+)-([0-9]+)$/.exec(n);
-      if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+      const owner = partOwner(n);
+      if (owner && !ownerAlive(owner)) fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
     }
     const entries = names
       .filter((n) => !n.startsWith('.'))

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { run } from '../exec/index.js';
 import { clearStaleLock, isLockLeftover, removeLockLeftover, tryLock } from '../namespace/lock.js';
-import { currentOwner, ownerAlive } from '../namespace/owner.js';
+import { currentOwner, ownerAlive, partOwner } from '../namespace/owner.js';
 import { deviceExcludes } from '../namespace/rootless.js';
 import { digest, type CacheStepName } from './inputs.js';
 
@@ -196,8 +196,8 @@ export class StepCache {
     for (const n of names) {
       if (n.endsWith('.lock')) clearStaleLock(path.join(this.dir, n));
       else if (isLockLeftover(n)) removeLockLeftover(this.dir, n);
-      const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)(?:-[a-z]+)?$/.exec(n);
-      if (m && !ownerAlive({ pid: Number(m[1]), start: m[2] as string })) fs.rmSync(path.join(this.dir, n), { force: true });
+      const owner = partOwner(n);
+      if (owner && !ownerAlive(owner)) fs.rmSync(path.join(this.dir, n), { force: true });
     }
   }
 

@@ -30,6 +30,15 @@ export function ownerAlive(o: Owner): boolean {
   return processStart(o.pid) === o.start;
 }
 
+/**
+ * The owner a scratch entry's name carries (`NAME.kiln-part-PID-START[-what]`, a pin's `NAME.pin-PID-START`),
+ * or undefined for any other name: a leftover to remove once that owner is gone.
+ */
+export function partOwner(name: string): Owner | undefined {
+  const m = /\.(?:kiln-part|pin)-([0-9]+)-([0-9]+)(?:-[a-z]+)?$/.exec(name);
+  return m ? { pid: Number(m[1]), start: m[2] as string } : undefined;
+}
+
 /** An owner written as JSON in a marker file; undefined when missing or not an owner. */
 export function readOwnerFile(file: string): Owner | undefined {
   try {
