@@ -15,11 +15,24 @@ import { run } from '../exec/index.js';
 import { findCommand } from '../exec/spawn.js';
 import { runNamespaced } from './index.js';
 
-/** Subordinate ids a user needs: 0…65535 inside covers every id a Debian tree uses (nogroup is 65534). */
+/** Subordinate ids a new user is given (useradd's default), as the hints and the tests give them. */
 export const SUBID_COUNT = 65536;
+/**
+ * Subordinate ids a rootless build needs: the user is 0 inside, these are 1…65534 (every id a Debian tree uses:
+ * nogroup is 65534); a build maps at most 65535 (1…65535), as unshare --map-auto does with a range of 65536.
+ */
+export const SUBID_NEEDED = 65534;
+const SUBID_MAPPED = 65535;
 
 export interface SubidRange {
   readonly start: number;
+  readonly count: number;
+}
+
+/** One line of a user namespace's id map: `count` ids from `outer` (this namespace) appear as `inner`. */
+export interface IdMapping {
+  readonly inner: number;
+  readonly outer: number;
   readonly count: number;
 }
 
@@ -29,17 +42,71 @@ export interface RootlessProblem {
 }
 
 /**
- * The first range of /etc/subuid (or subgid) text for a user, by name or by uid (as newuidmap reads it), or
- * undefined. Lines are NAME_OR_ID:START:COUNT; comments and bad lines are skipped.
+ * Every range of /etc/subuid (or subgid) text for a user, by name or by uid (as newuidmap reads it), in the
+ * file's order. Lines are NAME_OR_ID:START:COUNT; comments and bad lines are skipped.
  */
-export function subidRange(text: string, name: string | undefined, id: number): SubidRange | undefined {
+export function subidRanges(text: string, name: string | undefined, id: number): SubidRange[] {
+  const out: SubidRange[] = [];
   for (const line of text.split('\n')) {
     const m = /^([^:#\s][^:]*):(\d+):(\d+)\s*$/.exec(line.trim());
     if (!m) continue;
     if (m[1] !== name && m[1] !== String(id)) continue;
-    return { start: Number(m[2]), count: Number(m[3]) };
+    out.push({ start: Number(m[2]), count: Number(m[3]) });
   }
-  return undefined;
+  return out;
+}
+
+/** The first range of /etc/subuid (or subgid) text for a user (subidRanges), or undefined. */
+export function subidRange(text: string, name: string | undefined, id: number): SubidRange | undefined {
+  return subidRanges(text, name, id)[0];
+}
+
+/**
+ * The ids that exist in this process's user namespace, from its /proc/self/uid_map (or gid_map) text: the
+ * inner column. Everything on the host (no text, or the whole space mapped); in a container, what its runtime
+ * mapped (a rootless podman's 0…65536, a Kubernetes pod's 0…65535).
+ */
+export function presentIds(mapText: string | undefined): SubidRange[] {
+  if (mapText === undefined) return [{ start: 0, count: 2 ** 32 - 1 }];
+  return mapText
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f.every(Number.isInteger))
+    .map(([inner, , count]) => ({ start: inner!, count: count! }));
+}
+
+/**
+ * The id map of a rootless build: 0 inside is the user (`self`), 1… inside are the user's subordinate ranges in
+ * the file's order, cut to the ids that exist in this namespace (`present`) and never `self`, at most 65535 of
+ * them. A container's non-root user can so be given two ranges around its own id (1…999 and 1001…).
+ */
+export function rootlessIdMap(ranges: readonly SubidRange[], present: readonly SubidRange[], self: number): IdMapping[] {
+  const map: IdMapping[] = [{ inner: 0, outer: self, count: 1 }];
+  let next = 1;
+  const pieces: SubidRange[] = [];
+  for (const r of ranges) {
+    for (const p of present) {
+      const start = Math.max(r.start, p.start);
+      const end = Math.min(r.start + r.count, p.start + p.count);
+      if (end <= start) continue;
+      if (self >= start && self < end) {
+        pieces.push({ start, count: self - start }, { start: self + 1, count: end - self - 1 });
+      } else pieces.push({ start, count: end - start });
+    }
+  }
+  for (const piece of pieces) {
+    const count = Math.min(piece.count, SUBID_MAPPED + 1 - next);
+    if (count <= 0) continue;
+    map.push({ inner: next, outer: piece.start, count });
+    next += count;
+  }
+  return map;
+}
+
+/** How many subordinate ids an id map gives beside the user's own. */
+export function subordinateCount(map: readonly IdMapping[]): number {
+  return map.slice(1).reduce((n, m) => n + m.count, 0);
 }
 
 /** The kernel's switches for unprivileged user namespaces, read from /proc/sys (a missing file allows). */
@@ -84,21 +151,48 @@ export function freeSubidStart(...texts: readonly (string | undefined)[]): numbe
   return end;
 }
 
+/** What a rootless build's unshare can map: several --map-users ranges (util-linux 2.39), or only --map-auto. */
+export type UnshareMaps = 'ranges' | 'auto';
+
 /**
- * What keeps a user from a usable subordinate range in one of the files, or undefined. `free`: where a new range
- * could start (freeSubidStart), for the hint's command.
+ * A user's id map for one of the files, or what keeps them from one. `self`: their uid (or gid); `present`: the
+ * ids of this namespace (presentIds); `free`: where a new range could start (freeSubidStart), for the hint's
+ * command. With `auto` only the first range counts (unshare --map-auto maps it alone) and it must not be split.
  */
-export function subidProblem(file: '/etc/subuid' | '/etc/subgid', text: string | undefined, name: string | undefined, id: number, free: number): RootlessProblem | undefined {
-  const who = name ?? `uid ${id}`;
+export function subidMap(
+  file: '/etc/subuid' | '/etc/subgid',
+  text: string | undefined,
+  user: { readonly name: string | undefined; readonly uid: number; readonly self: number },
+  present: readonly SubidRange[],
+  free: number,
+  maps: UnshareMaps = 'ranges',
+): { readonly map: IdMapping[] } | { readonly problem: RootlessProblem } {
+  const who = user.name ?? `uid ${user.uid}`;
   const ids = `${free}-${free + SUBID_COUNT - 1}`;
   const hint = `as root: usermod --add-subuids ${ids} --add-subgids ${ids} ${who}`;
   const kind = file === '/etc/subuid' ? 'uid' : 'gid';
-  const range = text === undefined ? undefined : subidRange(text, name, id);
-  if (!range) return { message: `${who} has no subordinate ${kind} range in ${file} (the image's owners are mapped to one)`, hint };
-  if (range.count < SUBID_COUNT) {
-    return { message: `${who}'s subordinate ${kind} range in ${file} has ${range.count} ids; a rootless build needs ${SUBID_COUNT} (the image's owners 0…65535)`, hint };
+  const all = text === undefined ? [] : subidRanges(text, user.name, user.uid);
+  if (all.length === 0) return { problem: { message: `${who} has no subordinate ${kind} range in ${file} (the image's owners are mapped to one)`, hint } };
+  const ranges = maps === 'auto' ? all.slice(0, 1) : all;
+  const map = rootlessIdMap(ranges, present, user.self);
+  const n = subordinateCount(map);
+  const listed = ranges.reduce((sum, r) => sum + r.count, 0);
+  if (n < SUBID_NEEDED) {
+    const usable = n === Math.min(listed, SUBID_MAPPED) ? '' : ` (${n} usable: the others are their own id or do not exist in this user namespace)`;
+    const what = ranges.length === 1 ? `range in ${file} has ${listed} ids` : `ranges in ${file} have ${listed} ids`;
+    return { problem: { message: `${who}'s subordinate ${kind} ${what}${usable}; a rootless build needs ${SUBID_NEEDED} (the image's owners 1…${SUBID_NEEDED})`, hint } };
   }
-  return undefined;
+  if (maps === 'auto' && map.length > 2) {
+    return { problem: { message: `${who}'s subordinate ${kind} range in ${file} is split (by their own id or by this namespace's map); this unshare can only map it whole (--map-auto)`, hint: 'util-linux 2.39 or later (several --map-users ranges)' } };
+  }
+  return { map };
+}
+
+/** unshare's arguments that make a rootless build's user namespace with these maps. */
+export function unshareMapArgs(uids: readonly IdMapping[], gids: readonly IdMapping[], maps: UnshareMaps): string[] {
+  if (maps === 'auto') return ['--user', '--map-auto', '--map-root-user'];
+  const line = (m: IdMapping) => `${m.inner}:${m.outer}:${m.count}`;
+  return ['--user', ...uids.flatMap((m) => ['--map-users', line(m)]), ...gids.flatMap((m) => ['--map-groups', line(m)]), '--setuid', '0', '--setgid', '0'];
 }
 
 function readOptional(file: string): string | undefined {
@@ -118,42 +212,55 @@ function userName(): string | undefined {
 }
 
 /**
- * Why this user cannot build rootless here, or undefined when it can: the kernel's switches, newuidmap and
- * newgidmap, util-linux's unshare with --map-auto (2.38), the user's subordinate ranges, and finally a probe
- * (a namespace made and left at once), which catches what no file says (a seccomp filter, a container).
+ * How this user builds rootless here (unshare's namespace and map arguments), or why they cannot: the kernel's
+ * switches, newuidmap and newgidmap, util-linux's unshare (2.38's --map-auto, or 2.39's --map-users ranges), the
+ * user's subordinate ranges cut to the ids of this namespace, and finally a probe (a namespace made and left
+ * at once), which catches what no file says (a seccomp filter, a container, a setuid newuidmap where root has no
+ * CAP_SYS_ADMIN).
  */
-export async function rootlessProblem(): Promise<RootlessProblem | undefined> {
+export async function rootlessSetup(): Promise<{ readonly args: string[] } | { readonly problem: RootlessProblem }> {
   const sys = (p: string) => readOptional(`/proc/sys/${p}`);
   const userns = usernsProblem({ unprivilegedClone: sys('kernel/unprivileged_userns_clone'), maxUserNamespaces: sys('user/max_user_namespaces'), apparmorRestrict: sys('kernel/apparmor_restrict_unprivileged_userns') });
-  if (userns) return userns;
+  if (userns) return { problem: userns };
   for (const tool of ['newuidmap', 'newgidmap']) {
-    if (!findCommand(tool)) return { message: `${tool} is not installed (it maps a rootless build's owners through /etc/subuid and /etc/subgid)`, hint: 'as root: apt-get install uidmap' };
+    if (!findCommand(tool)) return { problem: { message: `${tool} is not installed (it maps a rootless build's owners through /etc/subuid and /etc/subgid)`, hint: 'as root: apt-get install uidmap' } };
   }
-  if (!findCommand('unshare')) return { message: 'unshare is not installed', hint: 'as root: apt-get install util-linux' };
-  const help = await run('unshare', ['--help'], { allowFailure: true });
-  if (!help.stdout.includes('--map-auto')) return { message: 'this unshare has no --map-auto (util-linux 2.38 or later is needed for rootless builds)', hint: 'upgrade util-linux (Debian 12 ships 2.38)' };
-  const id = process.getuid?.() ?? -1;
+  if (!findCommand('unshare')) return { problem: { message: 'unshare is not installed', hint: 'as root: apt-get install util-linux' } };
+  const help = (await run('unshare', ['--help'], { allowFailure: true })).stdout;
+  if (!help.includes('--map-auto')) return { problem: { message: 'this unshare has no --map-auto (util-linux 2.38 or later is needed for rootless builds)', hint: 'upgrade util-linux (Debian 12 ships 2.38)' } };
+  const maps: UnshareMaps = help.includes('<inneruid>:<outeruid>:<count>') ? 'ranges' : 'auto';
+  const uid = process.getuid?.() ?? -1;
+  const gid = process.getgid?.() ?? -1;
   const name = userName();
   const files = { '/etc/subuid': readOptional('/etc/subuid'), '/etc/subgid': readOptional('/etc/subgid') } as const;
   const free = freeSubidStart(...Object.values(files));
-  for (const [file, text] of Object.entries(files) as [keyof typeof files, string | undefined][]) {
-    const p = subidProblem(file, text, name, id, free);
-    if (p) return p;
-  }
-  const probe = await run('unshare', ['--user', '--map-auto', '--map-root-user', '--', 'true'], { allowFailure: true, label: 'rootless probe' });
+  const uids = subidMap('/etc/subuid', files['/etc/subuid'], { name, uid, self: uid }, presentIds(readOptional('/proc/self/uid_map')), free, maps);
+  if ('problem' in uids) return uids;
+  const gids = subidMap('/etc/subgid', files['/etc/subgid'], { name, uid, self: gid }, presentIds(readOptional('/proc/self/gid_map')), free, maps);
+  if ('problem' in gids) return gids;
+  const args = unshareMapArgs(uids.map, gids.map, maps);
+  const probe = await run('unshare', [...args, '--', 'true'], { allowFailure: true, label: 'rootless probe' });
   if (probe.exitCode !== 0) {
     const why = probe.stderr.trim().split('\n').pop() ?? `unshare exited ${probe.exitCode}`;
-    return { message: `cannot make a user namespace here (${why})`, hint: 'a container needs a seccomp/AppArmor profile that allows unshare(CLONE_NEWUSER); check /etc/subuid, /etc/subgid and that newuidmap/newgidmap are setuid or have file capabilities' };
+    return {
+      problem: {
+        message: `cannot make a user namespace here (${why})`,
+        hint: 'a container needs a seccomp/AppArmor profile that allows unshare(CLONE_NEWUSER); check /etc/subuid, /etc/subgid and newuidmap/newgidmap (setuid root on a host; in a container whose root lacks CAP_SYS_ADMIN, file capabilities: setcap cap_setuid+ep newuidmap, cap_setgid+ep newgidmap)',
+      },
+    };
   }
-  return undefined;
+  return { args };
 }
 
-/** Re-runs the current command as root of a new user namespace (plus mount and PID) and returns its exit code. */
-export async function runRootless(argv: readonly string[]): Promise<number> {
+/**
+ * Re-runs the current command as root of a new user namespace (plus mount and PID) made with `mapArgs`
+ * (rootlessSetup) and returns its exit code.
+ */
+export async function runRootless(mapArgs: readonly string[], argv: readonly string[]): Promise<number> {
   // Under a user namespace, SUDO_UID/SUDO_GID (left in the environment by an earlier sudo) would hand the outputs
   // to a subordinate id: the user's own files are root's inside already.
   const env: Record<string, string | undefined> = { ...process.env, SUDO_UID: undefined, SUDO_GID: undefined, SUDO_USER: undefined, SUDO_COMMAND: undefined };
-  return runNamespaced(['--user', '--map-auto', '--map-root-user'], argv, env);
+  return runNamespaced(mapArgs, argv, env);
 }
 
 /**

@@ -11,7 +11,7 @@ import { invalid } from '../errors/index.js';
 import { run, runRelayingSignals } from '../exec/index.js';
 import { findCommand } from '../exec/spawn.js';
 import { inNamespace } from '../namespace/index.js';
-import { rootlessProblem, runRootless } from '../namespace/rootless.js';
+import { rootlessSetup, runRootless } from '../namespace/rootless.js';
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -102,8 +102,9 @@ export async function runUnprivileged(script: string, args: readonly string[]): 
   if (mode === 'never') return runThroughSudo(script, args);
   const member = mode === 'auto' && (await inGroup('kiln'));
   if (member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
-  const problem = await rootlessProblem();
-  if (!problem) return runRootless([script, ...args]);
+  const setup = await rootlessSetup();
+  if ('args' in setup) return runRootless(setup.args, [script, ...args]);
+  const { problem } = setup;
   if (mode === 'auto' && !member && (await sudoAllows(script, args))) return runThroughSudo(script, args);
   const sudo = member ? 'may not run kiln through sudo without a password' : 'may not run kiln through sudo (not in the kiln group)';
   const lead = mode === 'auto' ? `${who()} is not root, ${sudo}, and cannot build rootless` : `${who()} cannot build rootless (KILN_ROOTLESS=1)`;

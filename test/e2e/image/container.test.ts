@@ -79,24 +79,30 @@ describe('kiln in rootless podman', () => {
     expect(r.status).toBe(0);
     const config = JSON.parse(sh('skopeo', ['inspect', '--config', `oci-archive:${image}`]).stdout) as { config: Record<string, unknown> };
     expect(config.config.Entrypoint).toEqual(['kiln']);
-    expect(config.config.User).toBe('0:0');
+    expect(config.config.User).toBe('1000:1000');
     expect((config.config.Labels as Record<string, string>)['kiln.flavours']).toBe('debian-minimal kiln-container');
     fs.copyFileSync(image, path.join(HOME, 'kiln.oci.tar'));
     sh('chown', [`${USER}:${USER}`, path.join(HOME, 'kiln.oci.tar')]);
     const load = asUser([...PODMAN, 'load', '-q', '-i', 'kiln.oci.tar']);
     expect(load.out).toMatch(/localhost\/kiln:latest/);
+    // A non-root user, whose newuidmap/newgidmap map through file capabilities (not setuid).
+    const who = asUser([...PODMAN, 'run', '--rm', '--entrypoint', '/bin/sh', 'localhost/kiln:latest', '-c', 'id; getcap /usr/bin/newuidmap; ls -l /usr/bin/newuidmap']);
+    expect(who.out).toMatch(/uid=1000\(kiln\) gid=1000\(kiln\)/);
+    expect(who.out).toMatch(/newuidmap cap_setuid=ep/);
+    expect(who.out).toMatch(/-rwxr-xr-x .*newuidmap/);
   }, 600_000);
 
   it('podman run, no --privileged, no --cap-add: kiln build -o /out/x vm writes a qcow2', () => {
-    // The container's cache: the host's base trees and apt archives, given to the user (container root).
+    // The container's cache: the host's base trees and apt archives, given to the user (the container's kiln:
+    // --userns keep-id makes the user's own files kiln's, so /out and the cache are writable there).
     const cache = path.join(HOME, 'cache/kiln');
     fs.mkdirSync(cache, { recursive: true });
     for (const d of ['base', 'apt-archives']) if (fs.existsSync(path.join(CACHE, d))) expect(sh('cp', ['-a', path.join(CACHE, d), cache]).status).toBe(0);
     sh('chown', ['-R', `${USER}:${USER}`, path.join(HOME, 'cache')]);
     const mirror = resolveMirrors(undefined, {}).mirror ?? '';
     const r = asUser([
-      ...PODMAN, 'run', '--rm', '--security-opt', 'unmask=ALL',
-      '-v', `${HOME}/out:/out`, '-v', `${HOME}/cache:/root/.cache/image-create`,
+      ...PODMAN, 'run', '--rm', '--security-opt', 'unmask=ALL', '--userns', 'keep-id:uid=1000,gid=1000',
+      '-v', `${HOME}/out:/out`, '-v', `${HOME}/cache:/home/kiln/.cache/image-create`,
       '-e', `DIB_DISTRIBUTION_MIRROR=${mirror}`,
       'localhost/kiln:latest', 'build', '-o', '/out/x', 'vm',
     ]);

@@ -2,7 +2,7 @@
  * Rootless builds' checks, as tables: a user's subordinate range (by name or uid, as newuidmap reads the
  * files), where a new range could start, what each missing piece says, the kernel's switches, KILN_ROOTLESS.
  */
-import { freeSubidStart, subidProblem, subidRange, usernsProblem } from '../../../lib/namespace/rootless.js';
+import { freeSubidStart, presentIds, rootlessIdMap, subidMap, subidRange, subidRanges, unshareMapArgs, usernsProblem } from '../../../lib/namespace/rootless.js';
 import { rootlessMode } from '../../../lib/privilege/index.js';
 
 const SUBUID = '# comment\nalice:100000:65536\n1002:165536:65536\nbad line\nsmall:231072:1000\n';
@@ -27,12 +27,15 @@ test.each([
   expect(freeSubidStart(...texts)).toBe(want);
 });
 
+const HOST = presentIds(undefined);
+const problemOf = (r: ReturnType<typeof subidMap>) => ('problem' in r ? r.problem : undefined);
+
 test.each([
   ['alice', 1001, undefined],
   ['carol', 1003, /^carol has no subordinate uid range in \/etc\/subuid/],
-  ['small', 1004, /^small's subordinate uid range in \/etc\/subuid has 1000 ids; a rootless build needs 65536/],
-] as const)('subidProblem for %s', (name, id, want) => {
-  const p = subidProblem('/etc/subuid', SUBUID, name, id, 232072);
+  ['small', 1004, /^small's subordinate uid range in \/etc\/subuid has 1000 ids; a rootless build needs 65534 \(the image's owners 1…65534\)$/],
+] as const)('subidMap: the problem for %s', (name, id, want) => {
+  const p = problemOf(subidMap('/etc/subuid', SUBUID, { name, uid: id, self: id }, HOST, 232072));
   if (want === undefined) expect(p).toBeUndefined();
   else {
     expect(p?.message).toMatch(want);
@@ -41,7 +44,55 @@ test.each([
 });
 
 test('no /etc/subgid at all: the gid range is missing', () => {
-  expect(subidProblem('/etc/subgid', undefined, 'alice', 1001, 100000)?.message).toBe("alice has no subordinate gid range in /etc/subgid (the image's owners are mapped to one)");
+  expect(problemOf(subidMap('/etc/subgid', undefined, { name: 'alice', uid: 1001, self: 1001 }, HOST, 100000))?.message).toBe("alice has no subordinate gid range in /etc/subgid (the image's owners are mapped to one)");
+});
+
+test('a host user with one range of 65536: the map --map-auto makes (1…65535 inside)', () => {
+  const r = subidMap('/etc/subuid', SUBUID, { name: 'alice', uid: 1001, self: 1001 }, HOST, 232072, 'auto');
+  expect(r).toEqual({ map: [{ inner: 0, outer: 1001, count: 1 }, { inner: 1, outer: 100000, count: 65535 }] });
+  expect(unshareMapArgs([], [], 'auto')).toEqual(['--user', '--map-auto', '--map-root-user']);
+});
+
+test('subidRanges: every line of the user, in order', () => {
+  expect(subidRanges('kiln:1:999\nother:5:5\nkiln:1001:64536\n1000:70000:3\n', 'kiln', 1000)).toEqual([
+    { start: 1, count: 999 },
+    { start: 1001, count: 64536 },
+    { start: 70000, count: 3 },
+  ]);
+});
+
+test('presentIds: the inner ranges of a uid_map', () => {
+  expect(presentIds('         0       1001          1\n         1     100000      65536\n')).toEqual([{ start: 0, count: 1 }, { start: 1, count: 65536 }]);
+  expect(presentIds('0 0 4294967295\n')).toEqual([{ start: 0, count: 4294967295 }]);
+});
+
+// kiln's container image: user kiln (1000) with 1…999 and 1001…65536, in a rootless podman's container (0…65536,
+// its user's 65536 subordinate ids) and in a Kubernetes pod with a user namespace of its own (0…65535).
+test.each([
+  ['rootless podman', '0 1001 1\n1 100000 65536\n', 64536],
+  ['Kubernetes hostUsers: false', '0 3473408 65536\n', 64535],
+] as const)('the container user kiln in %s: ranges around its own id, cut to the namespace', (_, uidMap, last) => {
+  const r = subidMap('/etc/subuid', 'kiln:1:999\nkiln:1001:64536\n', { name: 'kiln', uid: 1000, self: 1000 }, presentIds(uidMap), 100000, 'ranges');
+  expect(r).toEqual({ map: [{ inner: 0, outer: 1000, count: 1 }, { inner: 1, outer: 1, count: 999 }, { inner: 1000, outer: 1001, count: last }] });
+  expect(unshareMapArgs([{ inner: 0, outer: 1000, count: 1 }, { inner: 1, outer: 1, count: 999 }], [{ inner: 0, outer: 1000, count: 1 }], 'ranges')).toEqual([
+    '--user', '--map-users', '0:1000:1', '--map-users', '1:1:999', '--map-groups', '0:1000:1', '--setuid', '0', '--setgid', '0',
+  ]);
+});
+
+test('a range holding the user\'s own id is split around it; never more than 65535 ids', () => {
+  expect(rootlessIdMap([{ start: 0, count: 200000 }], presentIds(undefined), 1000)).toEqual([
+    { inner: 0, outer: 1000, count: 1 },
+    { inner: 1, outer: 0, count: 1000 },
+    { inner: 1001, outer: 1001, count: 64535 },
+  ]);
+});
+
+test.each([
+  ['too few in this namespace', 'kiln:1:999\nkiln:1001:64536\n', '0 0 30000\n', 'ranges', /have 65535 ids \(29998 usable: the others are their own id or do not exist in this user namespace\); a rootless build needs 65534/],
+  ['--map-auto cannot split', 'kiln:0:70000\n', undefined, 'auto', /is split .*--map-auto/],
+] as const)('subidMap: %s', (_, text, uidMap, maps, want) => {
+  const p = problemOf(subidMap('/etc/subuid', text, { name: 'kiln', uid: 1000, self: 1000 }, presentIds(uidMap), 100000, maps));
+  expect(p?.message).toMatch(want);
 });
 
 test.each([
