@@ -125,8 +125,8 @@ describe('kiln in rootless podman', () => {
       metadata: { name: 'kiln-job' },
       spec: {
         ...spec,
-        // podman 4.3 gives a pod with hostUsers: false a user namespace too small for the build's map (unshare:
-        // uid_map EPERM); rootless podman's pod is in the user's namespace already, which is what the setting asks.
+        // podman 4.3 gives a pod with hostUsers: false a user namespace of 1024 ids, too few for the build's map (kiln:
+        // exit 2); rootless podman's pod is in the user's namespace already, which is what the setting asks.
         hostUsers: undefined,
         containers: [
           {
