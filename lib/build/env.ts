@@ -14,9 +14,26 @@ export interface BuildDirs {
   readonly image: string;
 }
 
+/**
+ * The caller's variables hooks and package scripts do not get: they decide whether and where Python writes
+ * bytecode, so with them a package's maintainer script (python3's own py3compile run) writes different files
+ * into the tree, while no hook names them (so they are no step-cache input) and they come from the caller's
+ * shell, not the build's inputs: a root build from a shell with PYTHONDONTWRITEBYTECODE=1 and a rootless
+ * build from a login shell gave different .pyc files, hence a different tree fingerprint, root filesystem
+ * UUID, disk and tar.
+ */
+export const CALLER_ONLY = ['PYTHONDONTWRITEBYTECODE', 'PYTHONPYCACHEPREFIX'] as const;
+
+/** The caller's environment as hooks see it: without CALLER_ONLY. */
+export function callerEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { ...env };
+  for (const k of CALLER_ONLY) delete out[k];
+  return out;
+}
+
 export function hookEnv(config: BuildConfig, plan: BuildPlan, dirs: BuildDirs, mirror: string | undefined): Record<string, string> {
   const s = config.settings;
-  const env: Record<string, string> = { ...config.env };
+  const env = callerEnv(config.env);
   Object.assign(env, {
     TARGET_ROOT: dirs.root,
     TMP_MOUNT_PATH: dirs.root,

@@ -5,8 +5,13 @@
  * 1000:1000 inside keeps that owner, the outputs and the cache belong to the user, and a root build of the same
  * flavours gives the same bytes; a warm rebuild through disk-image-create restores the tree from the user's
  * cache and gives the same disk and tar. Nothing stays mounted, running or in the user's TMPDIR. A user without
- * a subordinate range gets one line naming the command that gives one (exit 2), and nothing is written. The
- * test creates the users and removes them (homes and subordinate ranges with them) afterwards.
+ * a subordinate range gets one line naming the command that gives one (exit 2), and nothing is written. Then
+ * the user builds the seed's Debian vm image (the suite's shared root build, SEED: its flavours, formats and
+ * name) rootless from a cache seeded with the run's base tree and package archives, gets the same bytes in every
+ * output, and `kiln boot`s the qcow2 to a login prompt, leaving nothing mounted, attached, running or in /tmp.
+ * The user's environment is a clean login's, the root build's the suite's: they agree because hooks and package
+ * scripts do not get the caller's PYTHONDONTWRITEBYTECODE (lib/build/env.ts). The test creates the users and
+ * removes them (homes and subordinate ranges with them) afterwards.
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -14,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freeSubidStart, subidRange, SUBID_COUNT } from '../../../lib/namespace/rootless.js';
 import { writeFlavour } from '../../unit/helpers/fixtures.js';
+import { SEED, sharedImage, testFlavours, testHome } from '../helpers/images.js';
 import { cacheStates, expectNoLeaks, hostState, kiln, REPO } from '../helpers/kiln.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -21,7 +27,7 @@ const USER = 'kilnrootless';
 const NORANGE = 'kilnrootless0';
 const HOME = `/home/${USER}`;
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', env: { PATH } });
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', env: { PATH }, maxBuffer: 1 << 26 });
 const created: string[] = [];
 
 // The test's flavours: install.d (in the chroot) writes a root-owned file and a home chowned to 1000:1000;
@@ -52,11 +58,11 @@ function uidOf(user: string): { uid: number; gid: number } {
 }
 
 /** Runs a kiln entry point as `user` (runuser: no sudo, no groups but the user's own), with a clean environment. */
-function asUser(user: string, bin: string, args: string[]) {
+function asUser(user: string, bin: string, args: string[], extraEnv: Record<string, string> = {}) {
   const home = `/home/${user}`;
-  const env = { PATH, HOME: home, USER: user, LOGNAME: user, TMPDIR: path.join(home, 'tmp'), ELEMENTS_PATH: FLAVOURS, NODE_OPTIONS: '' };
+  const env = { PATH, HOME: home, USER: user, LOGNAME: user, TMPDIR: path.join(home, 'tmp'), ELEMENTS_PATH: FLAVOURS, NODE_OPTIONS: '', ...extraEnv };
   const t0 = Date.now();
-  const r = spawnSync('runuser', ['-u', user, '--', process.execPath, '--', path.join(REPO, 'bin', bin), ...args], { encoding: 'utf8', env, cwd: home });
+  const r = spawnSync('runuser', ['-u', user, '--', process.execPath, '--', path.join(REPO, 'bin', bin), ...args], { encoding: 'utf8', env, cwd: home, maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -194,6 +200,77 @@ describe('a rootless build', () => {
     expect(fs.statSync(path.join(out, 'warm.qcow2')).uid).toBe(uidOf(USER).uid);
     expect(processesOf(USER)).toBe('');
     expect(fs.readdirSync(path.join(HOME, 'tmp'))).toEqual([]);
+  });
+});
+
+/**
+ * The Debian vm image, rootless and booted: the user builds the seed's image (disk-image-create with the seed's
+ * flavours, formats and name, the same public key for local-config) from a cache seeded with the run's base
+ * tree and package archives (no cold mmdebstrap, no downloads; every step of the build itself runs), gets the
+ * bytes of the root build the suite shares (SEED), and `kiln boot`s the qcow2 to a login prompt as themselves.
+ */
+describe('a rootless Debian vm image', () => {
+  const out = path.join(HOME, 'vm');
+  const prefix = path.join(out, SEED.name);
+  let rootPrefix: string;
+  let built: ReturnType<typeof asUser>;
+  let before: ReturnType<typeof hostState>;
+  const outputs = ['qcow2', 'raw', 'tar', 'manifest.json', 'cdx.json', 'qcow2.sha256', 'raw.sha256', 'tar.sha256', 'qcow2.md5', 'raw.md5', 'tar.md5'];
+
+  /** Files of /tmp, /var/tmp and /dev/shm that belong to the user (none should: their TMPDIR is in their home). */
+  const sharedTmpOf = (user: string) => sh('find', ['/tmp', '/var/tmp', '/dev/shm', '-xdev', '-maxdepth', '1', '-user', user]).stdout.trim();
+
+  beforeAll(async () => {
+    rootPrefix = await sharedImage(SEED);
+    const t0 = Date.now();
+    const rootCache = path.join(process.env.DIB_IMAGE_CACHE as string, 'kiln');
+    const cache = path.join(HOME, '.cache', 'image-create', 'kiln');
+    fs.mkdirSync(cache, { recursive: true });
+    for (const d of ['base', 'apt-archives']) expect(sh('cp', ['-a', path.join(rootCache, d), cache]).status).toBe(0);
+    // local-config puts the building user's public keys in the image: the same one as the root build's.
+    fs.mkdirSync(path.join(HOME, '.ssh'), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(`${testHome().key}.pub`, path.join(HOME, '.ssh', 'id_ed25519.pub'));
+    fs.mkdirSync(out);
+    for (const d of ['.cache', '.ssh', 'vm']) expect(sh('chown', ['-R', `${USER}:`, path.join(HOME, d)]).status).toBe(0);
+    process.stderr.write(`the user's cache seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    before = hostState();
+    // The root build's proxy settings (local-config writes them into the image), as the suite's were.
+    const proxies = Object.fromEntries(['http_proxy', 'https_proxy', 'no_proxy'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
+    built = asUser(USER, SEED.bin, ['-o', prefix, ...SEED.args], { ELEMENTS_PATH: testFlavours(), ...proxies });
+    process.stderr.write(`rootless Debian vm (${SEED.args.join(' ')}) build: ${built.seconds.toFixed(1)} s\n`);
+  });
+
+  test('the user builds it, from the seeded base tree', () => {
+    expect([built.code, built.code === 0 ? '' : built.stderr.slice(-3000)]).toEqual([0, '']);
+    expect(`${built.stdout}${built.stderr}`).toMatch(/base tree cache hit/);
+    expect(fs.statSync(`${prefix}.qcow2`).uid).toBe(uidOf(USER).uid);
+  });
+
+  test('the same bytes as the root build of the same flavours and options (every output)', () => {
+    // cmp, not a digest of each side: 2.8 GB compared costs a fraction of hashing it on a busy machine.
+    const differ = outputs.filter((o) => sh('cmp', ['-s', `${prefix}.${o}`, `${rootPrefix}.${o}`]).status !== 0);
+    expect(differ).toEqual([]);
+  });
+
+  test('kiln boot, as the user, reaches a login prompt', () => {
+    const log = path.join(out, 'console.log');
+    const boot = asUser(USER, 'kiln', ['boot', `${prefix}.qcow2`, '--timeout', '300', '--json', '--console-log', log]);
+    const tail = () => `${boot.stderr.slice(-2000)}\n${fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-2000) : ''}`;
+    expect([boot.code, boot.code === 0 ? '' : tail()]).toEqual([0, '']);
+    const report = JSON.parse(boot.stdout) as { accel?: string; milestones?: Record<string, number> };
+    process.stderr.write(`rootless kiln boot: ${boot.seconds.toFixed(1)} s, accel ${report.accel}, milestones ${JSON.stringify(report.milestones)}\n`);
+    expect(report.milestones?.login).toEqual(expect.any(Number));
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/login:/);
+  });
+
+  test('nothing left: no mount, loop device, process, or temporary file of the user', () => {
+    expect(ourMounts()).toEqual([]);
+    expect(sh('losetup', ['-n', '-l', '-O', 'BACK-FILE']).stdout.split('\n').filter((l) => l.includes(HOME))).toEqual([]);
+    expect(processesOf(USER)).toBe('');
+    expect(fs.readdirSync(path.join(HOME, 'tmp'))).toEqual([]);
+    expect(sharedTmpOf(USER)).toBe('');
+    expect(fs.readdirSync(out).filter((n) => n.includes('kiln-'))).toEqual([]);
+    expectNoLeaks(before, out);
   });
 });
 
