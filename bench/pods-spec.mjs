@@ -4,7 +4,11 @@
 // in turn, in one container with one emptyDir: JOB_COMPLETION_INDEX=i for each i. Kept as written: the command,
 // the securityContext, the env names, the emptyDir work volume. Changed, as test/e2e/image/container.test.ts does
 // for the same podman: no hostUsers (podman 4.3 then gives the pod a user namespace too small for the build's
-// map), no resources (rootless podman on a cgroup v1 host cannot set limits). And for a machine without a
+// map), no resources (rootless podman on a cgroup v1 host cannot set limits); and, because podman before 4.7
+// ignores `procMount: Unmasked` (its /proc stays masked, and the kernel refuses the fresh /proc the build mounts:
+// "mount too revealing"), the host's /proc bound at /run/kiln-host-proc: a fully visible proc mount in the
+// container, which is what the kernel asks for before it allows a new one (the pod's user sees no more of the
+// host's processes than they do outside it). And for a machine without a
 // cluster: the registry Secret and the matrix ConfigMap are hostPath directories (DIR/auth, DIR/matrix), the
 // env values point at the bench's registry, and the pods use the host's network (the registry listens on
 // 127.0.0.1 only, where kiln speaks plain HTTP).
@@ -56,13 +60,17 @@ const docs = pods.map((p) => {
           ],
           env,
           resources: undefined,
+          volumeMounts: [...c.volumeMounts, { name: 'host-proc', mountPath: '/run/kiln-host-proc' }],
         },
       ],
-      volumes: spec.volumes.map((v) =>
-        v.name === 'auth' ? { name: 'auth', hostPath: { path: `${dir}/auth`, type: 'Directory' } }
-        : v.name === 'matrix' ? { name: 'matrix', hostPath: { path: `${dir}/matrix`, type: 'Directory' } }
-        : v,
-      ),
+      volumes: [
+        ...spec.volumes.map((v) =>
+          v.name === 'auth' ? { name: 'auth', hostPath: { path: `${dir}/auth`, type: 'Directory' } }
+          : v.name === 'matrix' ? { name: 'matrix', hostPath: { path: `${dir}/matrix`, type: 'Directory' } }
+          : v,
+        ),
+        { name: 'host-proc', hostPath: { path: '/proc', type: 'Directory' } },
+      ],
     },
   };
 });
