@@ -11,7 +11,9 @@
 // host's processes than they do outside it). And for a machine without a
 // cluster: the registry Secret and the matrix ConfigMap are hostPath directories (DIR/auth, DIR/matrix), the
 // env values point at the bench's registry, and the pods use the host's network (the registry listens on
-// 127.0.0.1 only, where kiln speaks plain HTTP).
+// 127.0.0.1 only, where kiln speaks plain HTTP). The emptyDir is named after its pod: podman 4.3 makes an emptyDir
+// a volume named as the pod's volume is, so two pods playing the same template shared one /work (and each
+// build's sweep of stale work directories took the other pod's, whose owner it cannot see, for a dead build's).
 //   bench/pods-spec.mjs TEMPLATE DIR REGISTRY_HOST MIRROR IMAGE POD=I,J… [POD=…]   → the pods' YAML on stdout
 import fs from 'node:fs';
 import YAML from 'yaml';
@@ -60,13 +62,14 @@ const docs = pods.map((p) => {
           ],
           env,
           resources: undefined,
-          volumeMounts: [...c.volumeMounts, { name: 'host-proc', mountPath: '/run/kiln-host-proc' }],
+          volumeMounts: [...c.volumeMounts.map((m) => (m.name === 'work' ? { ...m, name: `${name}-work` } : m)), { name: 'host-proc', mountPath: '/run/kiln-host-proc' }],
         },
       ],
       volumes: [
         ...spec.volumes.map((v) =>
           v.name === 'auth' ? { name: 'auth', hostPath: { path: `${dir}/auth`, type: 'Directory' } }
           : v.name === 'matrix' ? { name: 'matrix', hostPath: { path: `${dir}/matrix`, type: 'Directory' } }
+          : v.name === 'work' ? { ...v, name: `${name}-work` }
           : v,
         ),
         { name: 'host-proc', hostPath: { path: '/proc', type: 'Directory' } },
