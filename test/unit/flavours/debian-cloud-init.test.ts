@@ -11,6 +11,16 @@ import { tempDir } from '../../helpers/tmp.js';
 const HOOK = path.resolve('flavours/debian/install.d/60-cloud-init');
 
 const TRIXIE: Record<string, string> = {
+  'cloud-init-main.service': `[Unit]
+Description=Cloud-init: Single Process
+DefaultDependencies=no
+After=systemd-remount-fs.service
+Before=cloud-init-local.service
+
+[Service]
+Type=notify
+ExecStart=/usr/bin/cloud-init --all-stages
+`,
   'cloud-init-local.service': `[Unit]
 Description=Cloud-init: Local Stage (pre-network)
 DefaultDependencies=no
@@ -75,17 +85,19 @@ describe.each([
     expect(status).toBe(0);
   });
 
-  test('the local stage no longer holds back network-pre.target (and systemd-networkd); it stays before sysinit.target', () => {
+  test('the local stage no longer holds back network-pre.target (and systemd-networkd) nor sysinit.target', () => {
     const local = read(root, 'etc/systemd/system/cloud-init-local.service');
     expect(deps(local, 'Before')).not.toContain('network-pre.target');
     expect(deps(local, 'Wants')).not.toContain('network-pre.target');
-    expect(deps(local, 'Before')).toEqual(expect.arrayContaining(['shutdown.target', 'sysinit.target']));
+    expect(deps(local, 'Before')).not.toContain('sysinit.target');
+    expect(deps(local, 'Before')).toContain('shutdown.target');
   });
 
-  test('the network stage no longer holds back sshd; it stays before sysinit.target and systemd-user-sessions (logins), after the host keys', () => {
+  test('the network stage no longer holds back sshd nor sysinit.target; it stays before systemd-user-sessions (logins), after the host keys', () => {
     const unit = read(root, `etc/systemd/system/${network}`);
     for (const k of ['Before', 'Wants'] as const) expect(deps(unit, k).filter((d) => d.startsWith('sshd'))).toEqual([]);
-    expect(deps(unit, 'Before')).toEqual(expect.arrayContaining(['network-online.target', 'systemd-user-sessions.service', 'sysinit.target']));
+    expect(deps(unit, 'Before')).not.toContain('sysinit.target');
+    expect(deps(unit, 'Before')).toEqual(expect.arrayContaining(['network-online.target', 'systemd-user-sessions.service']));
     expect(deps(unit, 'Wants')).toContain('cloud-init-local.service');
     expect(deps(unit, 'After')).toEqual(expect.arrayContaining(['cloud-init-local.service', 'systemd-networkd-wait-online.service']));
     expect(read(root, `etc/systemd/system/${network}.d/kiln-after-host-keys.conf`)).toMatch(/^After=kiln-ssh-host-keys\.service$/m);
@@ -99,6 +111,13 @@ describe.each([
     expect(conf).toMatch(/^DefaultDependencies=no$/m);
     expect(deps(conf, 'After')).toEqual(expect.arrayContaining(['systemd-remount-fs.service', 'local-fs.target']));
     expect(conf).toMatch(/^Conflicts=shutdown\.target$/m);
+  });
+
+  test('cloud-init gets a larger CPU share while the system starts; its config stage waits for logins to be allowed', () => {
+    const boosted = units['cloud-init-main.service'] !== undefined ? ['cloud-init-main.service'] : ['cloud-init-local.service', network];
+    for (const unit of boosted) expect(read(root, `etc/systemd/system/${unit}.d/kiln-startup-cpu.conf`)).toMatch(/^StartupCPUWeight=1000$/m);
+    const config = read(root, 'etc/systemd/system/cloud-config.service.d/kiln-after-logins.conf');
+    expect(deps(config, 'After')).toEqual(expect.arrayContaining(['systemd-logind.service', 'systemd-user-sessions.service']));
   });
 
   test('cloud-init keeps the host keys sshd already serves, and configures no network', () => {
