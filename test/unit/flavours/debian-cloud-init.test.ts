@@ -111,9 +111,7 @@ describe.each([
     expect(conf).toMatch(/^Conflicts=shutdown\.target$/m);
   });
 
-  test('cloud-init gets a larger CPU share while the system starts; its config stage waits for logins to be allowed', () => {
-    const boosted = units['cloud-init-main.service'] !== undefined ? ['cloud-init-main.service'] : ['cloud-init-local.service', network];
-    for (const unit of boosted) expect(read(root, `etc/systemd/system/${unit}.d/kiln-startup-cpu.conf`)).toMatch(/^StartupCPUWeight=1000$/m);
+  test('the config stage (growpart) waits for logins to be allowed', () => {
     const config = read(root, 'etc/systemd/system/cloud-config.service.d/kiln-after-logins.conf');
     expect(deps(config, 'After')).toEqual(expect.arrayContaining(['systemd-logind.service', 'systemd-user-sessions.service']));
   });
