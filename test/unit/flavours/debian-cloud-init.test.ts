@@ -11,6 +11,16 @@ import { tempDir } from '../../helpers/tmp.js';
 const HOOK = path.resolve('flavours/debian/install.d/60-cloud-init');
 
 const TRIXIE: Record<string, string> = {
+  'cloud-init-main.service': `[Unit]
+Description=Cloud-init: Single Process
+DefaultDependencies=no
+After=systemd-remount-fs.service
+Before=cloud-init-local.service
+
+[Service]
+Type=notify
+ExecStart=/usr/bin/cloud-init --all-stages
+`,
   'cloud-init-local.service': `[Unit]
 Description=Cloud-init: Local Stage (pre-network)
 DefaultDependencies=no
@@ -99,6 +109,11 @@ describe.each([
     expect(conf).toMatch(/^DefaultDependencies=no$/m);
     expect(deps(conf, 'After')).toEqual(expect.arrayContaining(['systemd-remount-fs.service', 'local-fs.target']));
     expect(conf).toMatch(/^Conflicts=shutdown\.target$/m);
+  });
+
+  test('the config stage (growpart) waits for logins to be allowed', () => {
+    const config = read(root, 'etc/systemd/system/cloud-config.service.d/kiln-after-logins.conf');
+    expect(deps(config, 'After')).toEqual(expect.arrayContaining(['systemd-logind.service', 'systemd-user-sessions.service']));
   });
 
   test('cloud-init keeps the host keys sshd already serves, and configures no network', () => {
