@@ -217,10 +217,17 @@ describe('a rootless Debian vm image', () => {
   let before: ReturnType<typeof hostState>;
   const outputs = ['qcow2', 'raw', 'tar', 'manifest.json', 'cdx.json', 'qcow2.sha256', 'raw.sha256', 'tar.sha256', 'qcow2.md5', 'raw.md5', 'tar.md5'];
 
-  /** Files of /tmp, /var/tmp and /dev/shm that belong to the user (none should: their TMPDIR is in their home). */
-  const sharedTmpOf = (user: string) => sh('find', ['/tmp', '/var/tmp', '/dev/shm', '-xdev', '-maxdepth', '1', '-user', user]).stdout.trim();
+  /**
+   * Files of /tmp, /var/tmp and /dev/shm that belong to the user (none of the build's should: their TMPDIR is in
+   * their home), less those there before the build: an earlier user with the same uid (the other lane's test
+   * users are made and removed while this file runs) may have left some.
+   */
+  const sharedTmp = (user: string) => sh('find', ['/tmp', '/var/tmp', '/dev/shm', '-xdev', '-mindepth', '1', '-maxdepth', '1', '-user', user]).stdout.trim().split('\n').filter((l) => l !== '');
+  let sharedBefore: string[] = [];
+  const sharedTmpOf = (user: string) => sharedTmp(user).filter((f) => !sharedBefore.includes(f)).join('\n');
 
   beforeAll(async () => {
+    sharedBefore = sharedTmp(USER);
     rootPrefix = await sharedImage(SEED);
     const t0 = Date.now();
     const rootCache = path.join(process.env.DIB_IMAGE_CACHE as string, 'kiln');

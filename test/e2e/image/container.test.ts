@@ -44,6 +44,9 @@ function removeUser(): void {
     for (const pid of pids()) sh('kill', ['-9', pid]);
     spawnSync('sleep', ['0.1']);
   }
+  // podman's per-user files outside the home (/tmp/containers-user-UID, /tmp/podman-run-UID,
+  // /dev/shm/libpod_rootless_lock_UID) go with the user: a later test user given the same uid must find none.
+  if (sh('id', ['-u', USER]).status === 0) sh('find', ['/tmp', '/var/tmp', '/dev/shm', '-xdev', '-mindepth', '1', '-maxdepth', '1', '-user', USER, '-exec', 'rm', '-rf', '{}', '+']);
   sh('userdel', ['-r', USER]);
 }
 
