@@ -174,11 +174,13 @@ export function subidMap(
   const all = text === undefined ? [] : subidRanges(text, user.name, user.uid);
   if (all.length === 0) return { problem: { message: `${who} has no subordinate ${kind} range in ${file} (the image's owners are mapped to one)`, hint } };
   const ranges = maps === 'auto' ? all.slice(0, 1) : all;
-  const map = rootlessIdMap(ranges, present, user.self);
+  // unshare --map-auto maps one id fewer than the range holds (inside 1…count-1).
+  const mapped = maps === 'auto' ? ranges.map((r) => ({ start: r.start, count: r.count - 1 })) : ranges;
+  const map = rootlessIdMap(mapped, present, user.self);
   const n = subordinateCount(map);
   const listed = ranges.reduce((sum, r) => sum + r.count, 0);
   if (n < SUBID_NEEDED) {
-    const usable = n === Math.min(listed, SUBID_MAPPED) ? '' : ` (${n} usable: the others are their own id or do not exist in this user namespace)`;
+    const usable = maps === 'auto' ? ` (unshare --map-auto maps ${n} of them)` : n === Math.min(listed, SUBID_MAPPED) ? '' : ` (${n} usable: the others are their own id or do not exist in this user namespace)`;
     const what = ranges.length === 1 ? `range in ${file} has ${listed} ids` : `ranges in ${file} have ${listed} ids`;
     return { problem: { message: `${who}'s subordinate ${kind} ${what}${usable}; a rootless build needs ${SUBID_NEEDED} (the image's owners 1…${SUBID_NEEDED})`, hint } };
   }

@@ -53,6 +53,14 @@ test('a host user with one range of 65536: the map --map-auto makes (1…65535 i
   expect(unshareMapArgs([], [], 'auto')).toEqual(['--user', '--map-auto', '--map-root-user']);
 });
 
+test('--map-auto maps one id fewer than the range: a range of 65534 leaves nogroup (65534) out', () => {
+  const r = subidMap('/etc/subuid', 'dave:100000:65534\n', { name: 'dave', uid: 1005, self: 1005 }, HOST, 200000, 'auto');
+  expect(problemOf(r)?.message).toBe("dave's subordinate uid range in /etc/subuid has 65534 ids (unshare --map-auto maps 65533 of them); a rootless build needs 65534 (the image's owners 1…65534)");
+  expect(subidMap('/etc/subuid', 'dave:100000:65534\n', { name: 'dave', uid: 1005, self: 1005 }, HOST, 200000, 'ranges')).toEqual({
+    map: [{ inner: 0, outer: 1005, count: 1 }, { inner: 1, outer: 100000, count: 65534 }],
+  });
+});
+
 test('subidRanges: every line of the user, in order', () => {
   expect(subidRanges('kiln:1:999\nother:5:5\nkiln:1001:64536\n1000:70000:3\n', 'kiln', 1000)).toEqual([
     { start: 1, count: 999 },
