@@ -41,19 +41,19 @@ export interface RootlessProblem {
   readonly hint: string;
 }
 
-/**
- * Every range of /etc/subuid (or subgid) text for a user, by name or by uid (as newuidmap reads it), in the
- * file's order. Lines are NAME_OR_ID:START:COUNT; comments and bad lines are skipped.
- */
-export function subidRanges(text: string, name: string | undefined, id: number): SubidRange[] {
-  const out: SubidRange[] = [];
-  for (const line of text.split('\n')) {
+/** The lines of /etc/subuid (or subgid) text, NAME_OR_ID:START:COUNT each; comments and bad lines are skipped. */
+function subidLines(text: string): { readonly owner: string; readonly start: number; readonly count: number }[] {
+  return text.split('\n').flatMap((line) => {
     const m = /^([^:#\s][^:]*):(\d+):(\d+)\s*$/.exec(line.trim());
-    if (!m) continue;
-    if (m[1] !== name && m[1] !== String(id)) continue;
-    out.push({ start: Number(m[2]), count: Number(m[3]) });
-  }
-  return out;
+    return m ? [{ owner: m[1] as string, start: Number(m[2]), count: Number(m[3]) }] : [];
+  });
+}
+
+/** Every range of /etc/subuid (or subgid) text for a user, by name or by uid (as newuidmap reads it), in the file's order. */
+export function subidRanges(text: string, name: string | undefined, id: number): SubidRange[] {
+  return subidLines(text)
+    .filter((l) => l.owner === name || l.owner === String(id))
+    .map(({ start, count }) => ({ start, count }));
 }
 
 /** The first range of /etc/subuid (or subgid) text for a user (subidRanges), or undefined. */
@@ -142,12 +142,7 @@ export function usernsProblem(s: UsernsSwitches): RootlessProblem | undefined {
  */
 export function freeSubidStart(...texts: readonly (string | undefined)[]): number {
   let end = 100000;
-  for (const text of texts) {
-    for (const line of (text ?? '').split('\n')) {
-      const m = /^[^:#\s][^:]*:(\d+):(\d+)\s*$/.exec(line.trim());
-      if (m) end = Math.max(end, Number(m[1]) + Number(m[2]));
-    }
-  }
+  for (const text of texts) for (const l of subidLines(text ?? '')) end = Math.max(end, l.start + l.count);
   return end;
 }
 
