@@ -21,6 +21,7 @@ import { planSteps, type PlanStep } from '../plan/steps.js';
 import { probeExtraData } from './host-probe.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { withTempDir } from '../scope/temp.js';
+import { run } from '../exec/index.js';
 
 export type StepState = 'hit' | 'miss' | 'empty' | 'covered' | 'uncacheable' | 'off';
 
@@ -200,6 +201,45 @@ export async function afterStep(
     for (const e of cache.prune({ maxBytes: ctx.limit, keep: ctx.keep })) ctx.log.info(`  pruned ${e.key.slice(0, 12)} (${e.step}, ${(e.bytes / 2 ** 20).toFixed(1)} MiB, last used ${e.lastUsed.toISOString()}): over the cache size limit`);
   }
   cache.recordLineage(status.step, ctx.output, status.key, status.inputs);
+}
+
+/**
+ * Stores the last step's tree beside the rest of the build (the disk and the outputs only read it), from a
+ * hard-link snapshot taken now: what the build writes into the tree afterwards (boot configuration, each file
+ * written under a new inode; times clamped to the epoch the tree already has) never reaches the entry. Only for
+ * builds where nothing after the step rewrites a file in place (no cleanup.d hooks, --check or manifests copy).
+ * Resolves once the snapshot is taken; `done` then settles with the store's outcome: undefined, or the error it
+ * failed with (the build awaits it before its work directory goes).
+ */
+export async function afterStepBeside(
+  cache: StepCache | undefined,
+  status: StepStatus,
+  ctx: Parameters<typeof afterStep>[2],
+  snapshot: string,
+): Promise<{ done: Promise<unknown> }> {
+  if (!cache || status.state !== 'miss') {
+    await afterStep(cache, status, ctx);
+    return { done: Promise.resolve(undefined) };
+  }
+  try {
+    await run('cp', ['-a', '-l', '-T', ctx.root, snapshot], { label: `snapshot the tree for the step cache (${status.step})` });
+  } catch (e) {
+    if ((e as { kind?: string }).kind === 'interrupted') throw e;
+    // No hard links here (a filesystem or a namespace that refuses them): stored in turn, as other steps are.
+    fs.rmSync(snapshot, { recursive: true, force: true });
+    await afterStep(cache, status, ctx);
+    return { done: Promise.resolve(undefined) };
+  }
+  const done = (async () => {
+    try {
+      await afterStep(cache, status, { ...ctx, root: snapshot });
+      fs.rmSync(snapshot, { recursive: true, force: true });
+      return undefined;
+    } catch (e) {
+      return e; // the snapshot goes with the work directory
+    }
+  })();
+  return { done };
 }
 
 /** Pushes a local entry to the cache registry in the background (pinned meanwhile, so pruning cannot take it). */

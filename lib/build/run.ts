@@ -27,6 +27,7 @@ import { installFirstBoot } from './first-boot.js';
 import { stageHooks, stageNameMaps } from './stage.js';
 import { createWorkDir, sweepStale, workDirFull } from './workdir.js';
 import { assembleDisk } from '../disk/index.js';
+import { grubTimeout } from '../disk/bootconfig.js';
 import { manifestBaseOf, placeChecksumFiles, writeOutputs } from '../output/index.js';
 import { writeAtomically } from '../output/atomic.js';
 import { OutputCache, outputKey } from '../cache/outputs.js';
@@ -39,7 +40,7 @@ import { clampTree, parseSourceDateEpoch, sourceDateEpoch } from '../output/epoc
 import type { Format } from '../output/formats.js';
 import { lastValue } from '../hooks/run.js';
 import { checkDiskOutputs, chooseSize, readDiskDecl } from './disk-step.js';
-import { afterStep, buildStepInputs, extraDataProbe, logStatuses, lookUpRemote, pullStep, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
+import { afterStep, afterStepBeside, buildStepInputs, extraDataProbe, logStatuses, lookUpRemote, pullStep, resumeIndex, stepStatuses, type StepStatus } from './cache-step.js';
 import { RemoteCache } from '../cache/remote.js';
 import { StepCache } from '../cache/store.js';
 import { bootBuilt, copyToDevice } from './boot-step.js';
@@ -129,14 +130,21 @@ async function openRemote(config: BuildConfig, log: Logger): Promise<RemoteCache
 
 async function buildIn(b: BuildContext): Promise<BuildResult> {
   const work = await createWorkDir(b.scope, b.config.settings.tmpfs);
+  // Work that goes on beside the build (the last step's store): settled before the work directory goes, each
+  // resolving to undefined or the error it failed with.
+  const beside: Promise<unknown>[] = [];
   try {
-    return await buildInWork(b, work);
+    const result = await buildInWork(b, work, beside);
+    const failure = (await Promise.all(beside)).find((x) => x !== undefined);
+    if (failure !== undefined) throw failure;
+    return result;
   } catch (e) {
+    await Promise.all(beside);
     throw (await workDirFull(e, work)) ?? e;
   }
 }
 
-async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> {
+async function buildInWork(b: BuildContext, work: string, beside: Promise<unknown>[]): Promise<BuildResult> {
   const { scope, config, plan, log, specs, remote } = b;
   const s = config.settings;
   const dirs: BuildDirs = { work, root: path.join(work, 'mnt'), hooks: path.join(work, 'hooks'), image: path.join(work, 'image') };
@@ -150,6 +158,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
   const ctx: HookContext = { root: dirs.root, hooksDir: dirs.hooks, envFiles, env, log };
   const buildEnv = await sourcedEnvironment(ctx, plan.environment);
   stageNameMaps(plan, dirs.hooks, buildEnv);
+  const grubWait = grubTimeout(buildEnv.DIB_GRUB_TIMEOUT); // refused now, before any step, when it is not a number
   const phase = (name: string): PlannedPhase => {
     const p = plan.phases.find((x) => x.name === name);
     if (!p || !findPhase(name)) throw new Error(`no phase ${name}`);
@@ -201,8 +210,8 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
       resume = -1;
     }
   }
-  const after = async (name: string, t0: number, values?: Record<string, string>) =>
-    afterStep(cache, status(name), { root: dirs.root, output: s.output, flavours: plan.flavours.map((f) => f.name), limit: s.cacheSize, keep: statuses.map((x) => x.key), log, seconds: (Date.now() - t0) / 1000, remote, ...(values ? { values } : {}) });
+  const afterCtx = (t0: number, values?: Record<string, string>) => ({ root: dirs.root, output: s.output, flavours: plan.flavours.map((f) => f.name), limit: s.cacheSize, keep: statuses.map((x) => x.key), log, seconds: (Date.now() - t0) / 1000, remote, ...(values ? { values } : {}) });
+  const after = async (name: string, t0: number, values?: Record<string, string>) => afterStep(cache, status(name), afterCtx(t0, values));
 
   let t0 = Date.now();
   if (resume < 0) {
@@ -278,7 +287,13 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
     if (firstBoot.hooks.length > 0) await log.step(`install first-boot.d (${firstBoot.hooks.length} hooks)`, async () => installFirstBoot(dirs.root, firstBoot, dirs.hooks));
     restored = values;
   }
-  await after('finalise', t0, restored);
+  if (reusable && status('finalise').state === 'miss') {
+    // Nothing after this step acts on the tree in place (what makes outputs reusable), so the finalised tree is
+    // stored beside the disk and the outputs, with its times clamped first (as every output has them; the same
+    // epoch as below, since nothing in between changes the packages' dates).
+    clampTree(dirs.root, sourceDateEpoch(buildEnv, dirs.root).seconds, { imageRoot: true, fingerprint: false });
+    beside.push((await afterStepBeside(cache, status('finalise'), afterCtx(t0, restored), path.join(work, 'store-snapshot'))).done);
+  } else await after('finalise', t0, restored);
   if (phase('block-device-size.d').runs) sizeBytes = chooseSize(restored.IMAGE_SIZE, restored.IMAGE_SIZE_FROM, config);
   await runPhase(ctx, phase('cleanup.d'));
   if (hasManifests(plan)) recordDibManifests(dirs.root, manifestImageDir(buildEnv), buildEnv);
@@ -305,6 +320,7 @@ async function buildInWork(b: BuildContext, work: string): Promise<BuildResult> 
           layout: disk.layout,
           arch: s.arch,
           rootLabel: env.DIB_ROOT_LABEL,
+          grubTimeout: grubWait,
           seed: fingerprint,
           epoch: epoch.seconds,
           ...(sizeBytes === undefined ? {} : { sizeBytes }),
@@ -371,6 +387,7 @@ function outputInputs(s: BuildConfig['settings'], statuses: readonly StepStatus[
     IMAGE_SIZE: values.IMAGE_SIZE ?? '',
     layout,
     'root label': env.DIB_ROOT_LABEL ?? '',
+    'grub timeout': env.DIB_GRUB_TIMEOUT ?? '',
     SOURCE_DATE_EPOCH: env.SOURCE_DATE_EPOCH ?? '',
   };
 }

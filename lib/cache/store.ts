@@ -119,7 +119,7 @@ export class StepCache {
     const o = currentOwner();
     const part = `${this.tarPath(meta.key)}.kiln-part-${o.pid}-${o.start}`;
     try {
-      await run('tar', ['-c', '-I', 'zstd -3 -T0', ...TAR_FLAGS, '--one-file-system', '--sparse', '-f', part, '-C', tree, '.'], { label: 'store in the step cache' });
+      await run('tar', ['-c', '-I', 'zstd -1 -T0', ...TAR_FLAGS, '--one-file-system', '--sparse', '-f', part, '-C', tree, '.'], { label: 'store in the step cache' });
       const bytes = fs.statSync(part).size;
       fs.renameSync(part, this.tarPath(meta.key));
       const full: EntryMeta = { ...meta, bytes, created: new Date().toISOString() };

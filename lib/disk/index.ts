@@ -43,6 +43,8 @@ export interface DiskOptions {
   readonly rootLabel?: string;
   /** Extra kernel command-line words. */
   readonly cmdline?: readonly string[];
+  /** GRUB's menu timeout in seconds (DIB_GRUB_TIMEOUT; default none). */
+  readonly grubTimeout?: number;
   /** File name of the raw disk in workDir (default 'disk.raw'). */
   readonly fileName?: string;
   /**
@@ -130,7 +132,7 @@ export async function assembleDisk(scope: Scope, opts: DiskOptions): Promise<Dis
   const consoles = { kernel: platform.kernelConsole, grubSerial: platform.grubSerial };
 
   const images = await timed('grub images', async () => {
-    writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, console: consoles, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}) });
+    writeBootConfig(tree, { rootUuid, ...(espUuid ? { espUuid } : {}), kernel, console: consoles, ...(opts.cmdline ? { cmdline: opts.cmdline } : {}), ...(opts.grubTimeout === undefined ? {} : { timeout: opts.grubTimeout }) });
     if (bios) copyGrubModules(tree, 'i386-pc');
     if (layout === 'efi') copyGrubModules(tree, platform.efi);
     return {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { compareKernelVersions, findKernel, kernelCmdline, renderDefaultGrub, renderFstab, renderGrubCfg, writeBootConfig } from '../../../lib/disk/bootconfig.js';
+import { compareKernelVersions, findKernel, grubTimeout, kernelCmdline, renderDefaultGrub, renderFstab, renderGrubCfg, writeBootConfig } from '../../../lib/disk/bootconfig.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const kernel = { version: '6.1.0-50-amd64', vmlinuz: '/boot/vmlinuz-6.1.0-50-amd64', initrd: '/boot/initrd.img-6.1.0-50-amd64' };
@@ -22,7 +22,7 @@ describe('renderGrubCfg', () => {
     'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1',
     'terminal_input serial console',
     'terminal_output serial console',
-    'set timeout=1',
+    'set timeout=0',
     `search --no-floppy --fs-uuid --set=root ${rootUuid}`,
     `\tlinux /boot/vmlinuz-6.1.0-50-amd64 root=UUID=${rootUuid} ro console=tty0 console=ttyS0,115200`,
     '\tinitrd /boot/initrd.img-6.1.0-50-amd64',
@@ -31,6 +31,24 @@ describe('renderGrubCfg', () => {
   });
   test('extra command-line words are appended', () => {
     expect(kernelCmdline({ rootUuid, cmdline: ['quiet', 'net.ifnames=0'] })).toBe(`root=UUID=${rootUuid} ro console=tty0 console=ttyS0,115200 quiet net.ifnames=0`);
+  });
+});
+
+describe("GRUB's timeout: none by default, DIB_GRUB_TIMEOUT's seconds when set", () => {
+  test.each([
+    [undefined, 0],
+    ['', 0],
+    ['0', 0],
+    ['5', 5],
+    [' 10 ', 10],
+  ])('DIB_GRUB_TIMEOUT=%j → %d', (value, seconds) => {
+    expect(grubTimeout(value)).toBe(seconds);
+    const cfg = renderGrubCfg({ rootUuid, kernel, timeout: seconds }).split('\n');
+    expect(cfg).toContain(`set timeout=${seconds}`);
+    expect(renderDefaultGrub({ timeout: seconds }).split('\n')).toContain(`GRUB_TIMEOUT=${seconds}`);
+  });
+  test.each(['-1', '1.5', 'five', '5s', '999999'])('DIB_GRUB_TIMEOUT=%j is refused, naming the variable (exit 2)', (value) => {
+    expect(() => grubTimeout(value)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringContaining(`DIB_GRUB_TIMEOUT=${value}`) }));
   });
 });
 
@@ -43,7 +61,7 @@ describe('renderDefaultGrub keeps the serial console for update-grub', () => {
     expect(text).toContain(line);
     expect(text).toContain('GRUB_TERMINAL="serial console"');
     expect(text).toContain('GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"');
-    expect(text).toContain('GRUB_TIMEOUT=1');
+    expect(text).toContain('GRUB_TIMEOUT=0');
   });
 });
 
