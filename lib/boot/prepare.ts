@@ -16,7 +16,7 @@ import { findSshKey } from './ssh.js';
 import type { BootOptions, Disk } from './types.js';
 import { scopedTempDir } from '../scope/temp.js';
 
-export const DEFAULT_TIMEOUT_S = 300;
+export { DEFAULT_TIMEOUT_S } from './choices.js';
 
 function requireFile(file: string, flag: string): void {
   let st: fs.Stats;

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { failed, invalid } from '../errors/index.js';
 import { hasCommand, run } from '../exec/index.js';
+import { SEED_KINDS, type SeedKind } from './choices.js';
 
-export const SEED_KINDS = ['config-drive', 'nocloud'] as const;
-export type SeedKind = (typeof SEED_KINDS)[number];
+export { SEED_KINDS, type SeedKind };
 
 export interface SeedOptions {
   readonly kind: SeedKind;

@@ -3,7 +3,7 @@ import { EXIT, exitCodeOf, formatError } from '../errors/index.js';
 import { buildCommand } from './commands/build.js';
 import { flavoursCommand } from './commands/flavours.js';
 import { bootCommand } from './commands/boot.js';
-import { packCommand } from './commands/pack.js';
+import { packCommand, prepareSpecHelp } from './commands/pack.js';
 import { getKernelCommand } from './commands/get-kernel.js';
 import { planCommand } from './commands/plan.js';
 import { publishCommand } from './commands/publish.js';
@@ -15,7 +15,10 @@ import { KILN_VERSION } from '../version.js';
 export type Entry = 'kiln' | 'disk-image-create' | 'ramdisk-image-create' | 'disk-image-get-kernel' | 'image-pack';
 
 
-/** The command tree for an entry point: `kiln` with subcommands, or one alias with diskimage-builder's spelling. */
+/**
+ * The command tree for an entry point: `kiln` with subcommands, or one alias with diskimage-builder's spelling.
+ * Building it loads only the definitions (lib/cli/commands): each action loads its implementation when it runs.
+ */
 export function program(entry: Entry): Command {
   switch (entry) {
     case 'kiln': {
@@ -56,6 +59,8 @@ export async function run(entry: Entry, argv: readonly string[]): Promise<number
   const cmd = program(entry);
   configure(cmd);
   try {
+    // `pack --help SPEC` describes the spec, in help text commander asks for synchronously: loaded first.
+    if (entry === 'image-pack' || (entry === 'kiln' && argv.includes('pack'))) await prepareSpecHelp(entry === 'kiln' ? 'pack' : entry);
     await cmd.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
   } catch (e) {

@@ -2,11 +2,12 @@
  * The one place kiln speaks HTTP (Keystone and Glance): JSON requests and streamed uploads over undici's
  * fetch, through the proxy the environment names (https_proxy/http_proxy, no_proxy: undici's
  * EnvHttpProxyAgent), cancelled by SIGINT/SIGTERM like every child process, given up when nothing moves for
- * the caller's idle time, with errors that name the service, the URL and what went wrong.
+ * the caller's idle time, with errors that name the service, the URL and what went wrong. undici is loaded
+ * at the first request: a run that speaks no HTTP (most builds) does not pay for it.
  */
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { EnvHttpProxyAgent, fetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { failed, interrupted, invalid, isKilnError, type KilnError } from '../errors/index.js';
 import { cancelSignal } from '../exec/cancel.js';
 import type { Tls } from './connection.js';
@@ -41,11 +42,20 @@ export interface HttpRequest {
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'] as const;
 const dispatchers = new Map<string, Dispatcher>();
 
+const importUndici = () => import('undici');
+type Undici = Awaited<ReturnType<typeof importUndici>>;
+let undici: Promise<Undici> | undefined;
+
+/** undici, imported once, at the first request. */
+function loadUndici(): Promise<Undici> {
+  return (undici ??= importUndici());
+}
+
 /**
  * One connection pool per TLS setting and proxy environment: direct, or through the proxy the environment
  * names for the URL's scheme unless no_proxy lists its host. Idle connections do not keep kiln running.
  */
-function dispatcherFor(tls: Tls): Dispatcher {
+function dispatcherFor(tls: Tls, { EnvHttpProxyAgent }: Undici): Dispatcher {
   const key = JSON.stringify([tls.verify, tls.cacert ?? '', ...PROXY_VARIABLES.map((v) => process.env[v] ?? '')]);
   let d = dispatchers.get(key);
   if (!d) {
@@ -74,6 +84,7 @@ function quietly<T>(make: () => T): T {
 
 /** Sends one request and reads the whole response; only network failures throw (statuses are the caller's). */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
+  const http = await loadUndici();
   const url = new URL(req.url);
   const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kiln', ...req.headers };
   let body: string | AsyncIterable<Buffer> | undefined;
@@ -86,7 +97,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   }
   const signal = req.cancellable === false ? undefined : cancelSignal();
   if (signal?.aborted) throw interrupted(String(signal.reason ?? 'signal'));
-  const dispatcher = dispatcherFor(req.tls);
+  const dispatcher = dispatcherFor(req.tls, http);
 
   // One controller ends the request: a signal, the idle timer, or a failed read of the upload.
   const abort = new AbortController();
@@ -106,7 +117,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   try {
     // redirect manual: a 3xx is the caller's to judge (as before fetch); following one would resend the token
     // (X-Auth-Token) or Keystone's credentials to wherever it points.
-    const res = await fetch(url, { method: req.method, headers, body, dispatcher, signal: abort.signal, redirect: 'manual', ...(req.body ? { duplex: 'half' as const } : {}) });
+    const res = await http.fetch(url, { method: req.method, headers, body, dispatcher, signal: abort.signal, redirect: 'manual', ...(req.body ? { duplex: 'half' as const } : {}) });
     const chunks: Buffer[] = [];
     if (res.body) {
       for await (const c of res.body) {

@@ -13,6 +13,7 @@ import { outputFormatOf, withoutImageExtension } from '../boot/image.js';
 import { unameArch } from '../distro/arch.js';
 import { CLOUD_INIT_DEFAULT_USER } from '../distro/index.js';
 import type { ManifestFacts } from '../output/manifest.js';
+import type { Visibility } from './visibility.js';
 
 /** qemu-img's format name → Glance's disk_format (the same names as kiln's outputs). */
 export const glanceDiskFormat: (format: DiskFormat) => string = outputFormatOf;
@@ -92,8 +93,7 @@ export function parseProperties(values: readonly string[]): Record<string, strin
   return out;
 }
 
-export const VISIBILITIES = ['private', 'shared', 'community', 'public'] as const;
-export type Visibility = (typeof VISIBILITIES)[number];
+export { VISIBILITIES, type Visibility } from './visibility.js';
 
 /** The JSON body that creates the record (before any data). */
 export function imageRecord(o: {

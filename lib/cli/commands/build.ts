@@ -1,60 +1,18 @@
 import { Command } from 'commander';
-import { ExitWith, invalid } from '../../errors/index.js';
-import { runIsolated, shouldIsolate } from '../../namespace/index.js';
-import { makeBuildPlan, type BuildKind } from '../../plan/build-plan.js';
-import { addBuildOptions, configFromCommand } from '../options.js';
-import { setDebug } from '../state.js';
-import { printPlan } from './plan.js';
-import { runBuild } from '../../build/run.js';
-import { verifyBuild } from '../../build/verify.js';
-import { needsUnprivilegedPath, runUnprivileged } from '../../privilege/index.js';
-import { buildPublishOptions, publishSettings, runPublish, withoutPublishArgs } from './publish.js';
-import type { BuildPlan } from '../../plan/build-plan.js';
+import { invalid } from '../../errors/index.js';
+import type { BuildKind } from '../../plan/build-plan.js';
+import { addBuildOptions } from '../options.js';
+import { buildPublishOptions } from './publish.js';
 
-/** `kiln build` / `disk-image-create` and `kiln ramdisk` / `ramdisk-image-create`. */
+/** `kiln build` / `disk-image-create` and `kiln ramdisk` / `ramdisk-image-create`; the action loads lib/cli/actions/build.ts when it runs. */
 export function buildCommand(name: string, kind: BuildKind): Command {
   const what = kind === 'disk' ? 'build a disk image from flavours' : 'build a kernel + initramfs pair from flavours';
   const cmd = new Command(name).description(what).argument('<flavours...>', 'flavours to build');
   addBuildOptions(cmd);
   const publishing = kind === 'disk' ? buildPublishOptions() : [];
   for (const o of publishing) cmd.addOption(o);
-  cmd.action(async (flavours: string[]) => {
-    const config = configFromCommand(cmd);
-    setDebug(config.settings.debug);
-    const plan = makeBuildPlan(config, flavours, kind);
-    const flags = cmd.opts<Record<string, unknown>>();
-    const given = publishing.slice(1).find((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli');
-    if (!flags.publish && given) throw invalid(`${given.long} needs --publish`);
-    // Checked before anything is built: a bad cloud or property must not cost a build.
-    const pub = flags.publish ? { settings: publishSettings(flags), file: publishedOutput(plan) } : undefined;
-    if (config.settings.dryRun) {
-      printPlan(plan, config.settings.json);
-      return;
-    }
-    // The privileged or namespaced re-run only builds: credentials never enter it; this process publishes.
-    const argv = withoutPublishArgs(process.argv.slice(2), publishing);
-    if (needsUnprivilegedPath()) await exitUnlessOk(runUnprivileged(process.argv[1] as string, argv));
-    else if (await shouldIsolate()) await exitUnlessOk(runIsolated([process.argv[1] as string, ...argv]));
-    else {
-      await runBuild(config, plan);
-      if (config.settings.verify) await verifyBuild(config, flavours, kind);
-    }
-    if (pub) await runPublish(pub.file, flags.publishName as string | undefined, pub.settings);
-  });
+  cmd.action(async (flavours: string[]) => (await import('../actions/build.js')).build(cmd, flavours, kind, publishing));
   return cmd;
-}
-
-async function exitUnlessOk(code: Promise<number>): Promise<void> {
-  const c = await code;
-  if (c !== 0) throw new ExitWith(c);
-}
-
-/** The output --publish uploads: the first disk image, qcow2 preferred. */
-function publishedOutput(plan: BuildPlan): string {
-  const disks = plan.outputs.filter((o) => ['qcow2', 'raw', 'vhd', 'vmdk'].includes(o.format));
-  const pick = disks.find((o) => o.format === 'qcow2') ?? disks[0];
-  if (!pick) throw invalid(`--publish needs a disk image output, but this build makes ${plan.outputs.map((o) => o.format).join(', ')}`, 'add -t qcow2 (or raw, vhd, vmdk)');
-  return pick.path;
 }
 
 /** A capability whose engine arrives with a later issue: the command parses, validates and says so. */

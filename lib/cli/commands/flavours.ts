@@ -1,23 +1,11 @@
 import { Command } from 'commander';
-import { discoverFlavours, searchPaths } from '../../flavours/discover.js';
+import type { FlavoursOpts } from '../actions/flavours.js';
 
+/** `kiln flavours`; the action loads lib/cli/actions/flavours.ts when it runs. */
 export function flavoursCommand(): Command {
   return new Command('flavours')
     .description('list the available flavours with the first line of each README')
     .option('--elements-path <dirs>', 'colon-separated flavour directories searched before kiln\'s own [env ELEMENTS_PATH]')
     .option('--json', 'machine-readable output')
-    .action((opts: { elementsPath?: string; json?: boolean }) => {
-      const paths = searchPaths(opts.elementsPath ?? process.env.ELEMENTS_PATH);
-      const flavours = [...discoverFlavours(paths).values()].sort((a, b) => a.name.localeCompare(b.name));
-      if (opts.json) {
-        const rows = flavours.map((f) => ({ name: f.name, dir: f.dir, summary: f.summary ?? null, provides: f.provides, deps: f.deps, overrides: f.overrides }));
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        return;
-      }
-      const width = Math.max(0, ...flavours.map((f) => f.name.length));
-      for (const f of flavours) {
-        const provides = f.provides.length > 0 ? ` (provides ${f.provides.join(', ')})` : '';
-        process.stdout.write(`${f.name.padEnd(width)}  ${f.summary ?? '(no README)'}${provides}\n`);
-      }
-    });
+    .action(async (opts: FlavoursOpts) => (await import('../actions/flavours.js')).listFlavours(opts));
 }

@@ -9,23 +9,9 @@ import { findSpec, listSpecs, specRoots, splitOperands, type SpecEntry } from '.
 import { argumentInfo, brokenLines, helpText, listingLines, shownArguments } from '../../spec/describe.js';
 import { loadSpec, readSpec } from '../../spec/load.js';
 import { formatIssue, type Spec, type SpecIssue } from '../../spec/types.js';
+import { helpOperands } from './pack.js';
 
 export const isFile = (p: string): boolean => fs.existsSync(p) && fs.statSync(p).isFile();
-
-/** Options of pack that take a value (to tell their values from the spec operands in `--help SPEC`). */
-const VALUE_OPTIONS = new Set(['--image', '--root-filesystem', '--root', '--ssh', '--ssh-key', '--known-hosts', '--min-free', '--arg', '--resource-root']);
-
-/** The spec operands among the words after `pack` (option values and spec arguments left out). */
-export function helpOperands(tokens: readonly string[]): string[] {
-  const operands: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as string;
-    if (VALUE_OPTIONS.has(t)) i += 1;
-    else if (!t.startsWith('-')) operands.push(t);
-    else if (!t.includes('=') && operands.length > 0) i += 1; // a spec argument given as --NAME VALUE
-  }
-  return operands;
-}
 
 /**
  * `kiln pack --help SPEC` (or `--help PLUGIN VERSION`): the spec's arguments as options, and its notes.

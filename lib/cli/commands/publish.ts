@@ -1,18 +1,13 @@
 /**
  * `kiln publish IMAGE` and the publishing options `kiln build --publish` shares with it. Everything the
  * user gave is checked (connection, properties, visibility, rate) before a build starts or a request is made.
+ *
+ * The command's definition; its action loads the implementation (lib/cli/actions/publish.ts) when it runs.
  */
-import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { invalid } from '../../errors/index.js';
-import { installSignalHandlers } from '../../exec/cancel.js';
-import { resolveConnection } from '../../publish/connection.js';
-import { defaultImageName, parseProperties, parseRate, VISIBILITIES, type Visibility } from '../../publish/image.js';
-import { isRegistryDestination, publishContainerDisk } from '../../publish/container-disk.js';
-import { publish, type PublishOptions, type PublishResult } from '../../publish/index.js';
-import { withScope } from '../../scope/index.js';
+import { VISIBILITIES } from '../../publish/visibility.js';
 
-interface PublishFlags {
+export interface PublishFlags {
   name?: string;
   property?: string[];
   visibility?: string;
@@ -51,34 +46,6 @@ function publishOptions(nameFlag: '--name' | '--publish-name'): Option[] {
     .option('--wait <seconds>', 'how long to wait for Glance to make the image active after the upload', '600').options as Option[];
 }
 
-/** Validates the publishing options into PublishOptions minus the file and name (set once known). */
-export function publishSettings(flags: PublishFlags, env: NodeJS.ProcessEnv = process.env): Omit<PublishOptions, 'file' | 'name'> {
-  if (flags.deleteOld && !flags.replace) throw invalid('--delete-old only makes sense with --replace');
-  const token = flags.token ?? (flags.glanceEndpoint !== undefined ? env.OS_TOKEN : undefined);
-  const connection = resolveConnection({ ...(flags.osCloud !== undefined ? { osCloud: flags.osCloud } : {}), ...(flags.glanceEndpoint !== undefined ? { glanceEndpoint: flags.glanceEndpoint } : {}), ...(token ? { token } : {}) }, env, readIfExists);
-  const wait = Number(flags.wait ?? '600');
-  if (!Number.isFinite(wait) || wait <= 0) throw invalid(`--wait ${flags.wait}: expected a number of seconds`);
-  return {
-    properties: parseProperties(flags.property ?? []),
-    visibility: (flags.visibility ?? 'private') as Visibility,
-    replace: flags.replace === true,
-    deleteOld: flags.deleteOld === true,
-    ...(flags.limitRate !== undefined ? { limitRate: parseRate(flags.limitRate) } : {}),
-    waitSeconds: wait,
-    connection,
-    say: (line) => process.stderr.write(`${line}\n`),
-    progress: progressPrinter(process.stderr),
-  };
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** A TTY gets one line rewritten in place; a log gets a line at every 10 %. */
 export function progressPrinter(out: NodeJS.WriteStream): (sent: number, total: number, final: boolean) => void {
   const t0 = Date.now();
@@ -100,13 +67,6 @@ export function progressPrinter(out: NodeJS.WriteStream): (sent: number, total: 
   };
 }
 
-export async function runPublish(file: string, name: string | undefined, settings: Omit<PublishOptions, 'file' | 'name'>): Promise<PublishResult> {
-  installSignalHandlers();
-  const r = await withScope((scope) => publish(scope, { ...settings, file, name: name ?? defaultImageName(file) }));
-  settings.say(`kiln: published ${r.name} as image ${r.id} (${r.diskFormat}, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, sha512 verified) in ${r.seconds.toFixed(1)} s`);
-  return r;
-}
-
 /** argv without the publishing options: the privileged (or namespaced) re-run builds, the caller publishes. */
 export function withoutPublishArgs(argv: readonly string[], options: readonly Option[] = buildPublishOptions()): string[] {
   const takesValue = new Map(options.map((o) => [o.long as string, o.required || o.optional]));
@@ -124,9 +84,6 @@ export function withoutPublishArgs(argv: readonly string[], options: readonly Op
   return out;
 }
 
-/** The options that only mean something for Glance: given with --to docker://…, they are refused. */
-const GLANCE_ONLY = ['property', 'visibility', 'replace', 'deleteOld', 'osCloud', 'glanceEndpoint', 'token', 'limitRate', 'wait'] as const;
-
 export function publishCommand(): Command {
   const cmd = new Command('publish')
     .description('upload an image to OpenStack Glance with the properties Nova needs, verified by its sha512; or, with --to docker://…, push it to an OCI registry as a KubeVirt containerDisk')
@@ -135,23 +92,6 @@ export function publishCommand(): Command {
   cmd.option('--to <destination>', 'docker://HOST[:PORT]/REPO:TAG: push the disk (qcow2 or raw) as a KubeVirt containerDisk (disk/NAME.qcow2, 107:107) instead of uploading to Glance');
   cmd.option('--insecure-registry', 'with --to docker://: plain HTTP to a registry that is not on loopback');
   cmd.option('--json', 'print the result as JSON');
-  cmd.action(async (image: string, flags: PublishFlags & { to?: string; insecureRegistry?: boolean }) => {
-    if (flags.to !== undefined) {
-      if (!isRegistryDestination(flags.to)) throw invalid(`--to ${flags.to}: expected docker://HOST[:PORT]/REPO:TAG (without --to, kiln publishes to Glance)`);
-      const glanceOnly = GLANCE_ONLY.filter((k) => cmd.getOptionValueSource(k) === 'cli');
-      if (glanceOnly.length > 0) throw invalid(`--to ${flags.to}: ${glanceOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only applies to Glance`);
-      installSignalHandlers();
-      const r = await withScope((scope) =>
-        publishContainerDisk(scope, { file: image, to: flags.to as string, ...(flags.name !== undefined ? { name: flags.name } : {}), insecure: flags.insecureRegistry === true, env: process.env, say: (line) => process.stderr.write(`${line}\n`) }),
-      );
-      process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${r.destination}@${r.digest}\n`);
-      return;
-    }
-    if (flags.insecureRegistry) throw invalid('--insecure-registry only applies with --to docker://…');
-    const settings = publishSettings(flags);
-    const r = await runPublish(image, flags.name, settings);
-    if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else process.stdout.write(`${r.id}\n`);
-  });
+  cmd.action(async (image: string, flags: PublishFlags & { to?: string; insecureRegistry?: boolean }) => (await import('../actions/publish.js')).publishAction(cmd, image, flags));
   return cmd;
 }

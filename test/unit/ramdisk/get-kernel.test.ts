@@ -1,5 +1,5 @@
 import { parseDebugfsLs, parseFsUuid, partitionOffsets, pickKernel } from '../../../lib/inspect/kernel.js';
-import { defaultPrefix } from '../../../lib/cli/commands/get-kernel.js';
+import { defaultPrefix } from '../../../lib/cli/actions/get-kernel.js';
 
 const LS = [
   '/12/040755/0/0/.//',
