@@ -209,7 +209,7 @@ export async function afterStep(
  * written under a new inode; times clamped to the epoch the tree already has) never reaches the entry. Only for
  * builds where nothing after the step rewrites a file in place (no cleanup.d hooks, --check or manifests copy).
  * Resolves once the snapshot is taken; `done` then settles with the store's outcome: undefined, or the error it
- * failed with (the build awaits it before its work directory goes).
+ * failed with (the build awaits it before its work directory, snapshot included, goes).
  */
 export async function afterStepBeside(
   cache: StepCache | undefined,
@@ -232,11 +232,12 @@ export async function afterStepBeside(
   }
   const done = (async () => {
     try {
+      // The snapshot stays until the work directory goes: unlinking its names now would change the ctime of
+      // the files the outputs are reading (tar refuses a file that "changed as we read it").
       await afterStep(cache, status, { ...ctx, root: snapshot });
-      fs.rmSync(snapshot, { recursive: true, force: true });
       return undefined;
     } catch (e) {
-      return e; // the snapshot goes with the work directory
+      return e;
     }
   })();
   return { done };
