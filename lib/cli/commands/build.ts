@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { invalid } from '../../errors/index.js';
 import type { BuildKind } from '../../plan/build-plan.js';
 import { addBuildOptions } from '../options.js';
 import { buildPublishOptions } from './publish.js';
@@ -13,9 +12,4 @@ export function buildCommand(name: string, kind: BuildKind): Command {
   for (const o of publishing) cmd.addOption(o);
   cmd.action(async (flavours: string[]) => (await import('../actions/build.js')).build(cmd, flavours, kind, publishing));
   return cmd;
-}
-
-/** A capability whose engine arrives with a later issue: the command parses, validates and says so. */
-export function notYet(what: string, issue: string) {
-  return invalid(`${what} is not available in this version of kiln yet (planned: "${issue}")`);
 }
