@@ -230,16 +230,9 @@ export async function afterStepBeside(
     await afterStep(cache, status, ctx);
     return { done: Promise.resolve(undefined) };
   }
-  const done = (async () => {
-    try {
-      // The snapshot stays until the work directory goes: unlinking its names now would change the ctime of
-      // the files the outputs are reading (tar refuses a file that "changed as we read it").
-      await afterStep(cache, status, { ...ctx, root: snapshot });
-      return undefined;
-    } catch (e) {
-      return e;
-    }
-  })();
+  // The snapshot stays until the work directory goes: unlinking its names now would change the ctime of the
+  // files the outputs are reading (tar refuses a file that "changed as we read it").
+  const done = afterStep(cache, status, { ...ctx, root: snapshot }).then(() => undefined, (e: unknown) => e);
   return { done };
 }
 
